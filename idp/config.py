@@ -31,6 +31,8 @@ class Settings:
     database_url: str = f"sqlite:///{INSTANCE_DIR / 'idp.sqlite3'}"
     #: ``redis://``, ``rediss://``, ``redis+sentinel://`` URL; empty selects the embedded store.
     redis_url: str = ""
+    #: Prefix of every Redis key (no braces), so several deployments can share one Redis.
+    redis_prefix: str = "idp:"
     #: Issuer identifier; the exact string in discovery and the ``iss`` claim.
     issuer: str = "http://127.0.0.1:8000"
     #: Secret for CSRF tokens and session signing.

@@ -21,5 +21,5 @@ def import_all_models() -> None:
             importlib.import_module(name)
         except ModuleNotFoundError as exc:
             # A domain not built yet has no models; any other missing module is a real error.
-            if exc.name != name:
+            if exc.name is None or not (name == exc.name or name.startswith(exc.name + ".")):
                 raise
