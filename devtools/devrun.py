@@ -70,7 +70,7 @@ def main() -> int:
         print("Demo data:")
         for line in seeded.strip().splitlines():
             print("  " + line)
-        print("  demo users: demo / Demo2026pass, reviewer / Review2026pass")
+        print("  demo users: demo / Training2026go, reviewer / Check2026pass")
         print("  training client: client_id training, secret dev-training-secret")
         print("Press Ctrl+C to stop.")
         print("=" * 72, flush=True)

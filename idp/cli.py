@@ -64,18 +64,28 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
 
     create_app()
 
+    options: dict[str, Any] = {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread" if threads > 1 else "sync",
+        "timeout": 30,
+        "graceful_timeout": 20,
+        "keepalive": 5,
+        "accesslog": None,  # the app writes JSON request lines itself
+        "proc_name": "idp",
+        # Client address and scheme come only through IDP_TRUSTED_PROXIES in the app.
+        "forwarded_allow_ips": "",
+        "secure_scheme_headers": {},
+        # gunicorn's per-user control socket would be shared by every app on the machine.
+        "control_socket_disable": True,
+    }
+
     class _App(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
-            self.cfg.set("bind", f"{host}:{port}")
-            self.cfg.set("workers", workers)
-            self.cfg.set("threads", threads)
-            self.cfg.set("worker_class", "gthread" if threads > 1 else "sync")
-            self.cfg.set("timeout", 30)
-            self.cfg.set("graceful_timeout", 20)
-            self.cfg.set("keepalive", 5)
-            self.cfg.set("accesslog", None)
-            if settings.trusted_proxies:
-                self.cfg.set("forwarded_allow_ips", "*")
+            for key, value in options.items():
+                if key in self.cfg.settings:
+                    self.cfg.set(key, value)
 
         def load(self) -> Any:
             return create_app()
@@ -263,6 +273,35 @@ def user_add(username: str, password: str, name: str | None, email: str | None, 
         username, password, name=name, email=email, phone_number=phone, actor="cli"
     )
     click.echo(f"user {created.username} added (sub {created.id})")
+
+
+@user.command("grant-reviewer")
+@click.argument("username")
+@friendly
+def user_grant_reviewer(username: str) -> None:
+    """Give USERNAME the reviewer role (real-name manual review)."""
+    from idp.accounts.roles import grant_role
+
+    settings = _settings()
+    grant_role(_db(settings), username, "reviewer", actor="cli")
+    click.echo(f"{username} is now a reviewer")
+
+
+@user.command("set-realname")
+@click.argument("username")
+@click.option("--status", required=True,
+              type=click.Choice(["unverified", "verified", "failed", "pending_review", "reviewed"]))
+@click.option("--id-number", default=None, help="Resident ID number (synthetic numbers only in demos).")
+@click.option("--name", default=None)
+@friendly
+def user_set_realname(username: str, status: str, id_number: str | None, name: str | None) -> None:
+    """Demo and test support: set a real-name status directly (refused in production)."""
+    from idp.realname.demo_status import force_status
+    from idp.realname.status import RealnameStatus
+
+    settings = _settings()
+    force_status(_db(settings), settings, username, RealnameStatus(status), id_number, name)
+    click.echo(f"{username}: realname_status={status}")
 
 
 # ---- demo --------------------------------------------------------------------------------

@@ -33,9 +33,9 @@ class DemoSettings:
     rp_base_url: str = "http://127.0.0.1:8002"
     rp_client_secret: str = "dev-training-secret"  # noqa: S105 - demo only; production refuses to seed
     username: str = "demo"
-    password: str = "Demo2026pass"  # noqa: S105 - demo only
+    password: str = "Training2026go"  # noqa: S105 - demo only
     reviewer: str = "reviewer"
-    reviewer_password: str = "Review2026pass"  # noqa: S105 - demo only
+    reviewer_password: str = "Check2026pass"  # noqa: S105 - demo only
 
 
 def seed(db: Database, store: EphemeralStore, settings: Settings, demo: DemoSettings) -> list[str]:

@@ -4,30 +4,57 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
 from idp.accounts.models import User
 from idp.config import Settings
 from idp.db import Database
+from idp.realname.identity import IdentityCodec
+from idp.realname.models import PersonProfile, Verification, VerifiedIdentity
+from idp.realname.status import RealnameStatus
 
-#: Real-name statuses that mean a person's identity was proven (automatically or by review).
-PROVEN_STATUSES = ("verified", "reviewed")
+#: OpenID Connect for Identity Assurance 1.0: which framework and evidence each path stands for.
+TRUST_FRAMEWORKS = {
+    "electronic_record": "cn_national_id_register",
+    "document": "cn_manual_review",
+}
 
 
 class ClaimLoader:
     def __init__(self, db: Database, settings: Settings) -> None:
         self.db = db
         self.settings = settings
+        self.codec = IdentityCodec(settings)
 
     def __call__(self, user_id: str) -> dict[str, Any] | None:
         with self.db.transaction() as session:
             user = session.get(User, user_id)
             if user is None or user.disabled:
                 return None
-            return self.claims_of(user)
+            profile = session.get(PersonProfile, user_id)
+            proof = session.scalar(select(VerifiedIdentity).where(VerifiedIdentity.user_id == user_id))
+            process = None
+            if proof is not None:
+                process = session.scalar(
+                    select(Verification.id).where(
+                        Verification.user_id == user_id, Verification.state.in_(("match", "approved"))
+                    ).order_by(Verification.id.desc())
+                )
+            return self.claims_of(user, profile, proof, process)
 
-    def claims_of(self, user: User) -> dict[str, Any]:
+    def claims_of(
+        self,
+        user: User,
+        profile: PersonProfile | None,
+        proof: VerifiedIdentity | None,
+        process: int | None,
+    ) -> dict[str, Any]:
+        birthdate = profile.birth_date.isoformat() if profile and profile.birth_date else None
         claims: dict[str, Any] = {
             "name": user.name,
             "preferred_username": user.username,
+            "gender": profile.gender if profile else None,
+            "birthdate": birthdate,
             "email": user.email,
             "email_verified": bool(user.email_verified) if user.email else None,
             "phone_number": user.phone_number,
@@ -35,4 +62,20 @@ class ClaimLoader:
             "updated_at": int(user.updated_at.timestamp()) if user.updated_at else None,
             "realname_status": user.realname_status,
         }
+        if profile is not None and profile.address:
+            claims["address"] = {"formatted": profile.address, "country": profile.country}
+        status = RealnameStatus(user.realname_status)
+        if status.proven and proof is not None:
+            claims["verified_claims"] = {
+                "verification": {
+                    "trust_framework": TRUST_FRAMEWORKS.get(proof.evidence, proof.evidence),
+                    "time": proof.verified_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "verification_process": f"realname-{process}" if process else "realname",
+                    "evidence": [{"type": proof.evidence}],
+                },
+                "claims": {"name": user.name, "birthdate": birthdate},
+            }
+            if profile is not None and profile.id_number_enc:
+                claims["id_number"] = self.codec.open_number(profile.id_number_enc)
+                claims["id_document_type"] = profile.document_type
         return claims
