@@ -75,7 +75,9 @@ class Settings:
     allow_private_egress: bool = True
     #: Base URL of the national real-name verification source.
     realname_source_url: str = "http://127.0.0.1:8010"
-    #: Seconds before a call to the verification source gives up.
+    #: Bearer token the IdP presents to the verification source.
+    realname_source_token: str = "dev-source-token"  # noqa: S105 - development value; see check()
+    #: Seconds before one call to the verification source gives up (retries stay within 5 s in all).
     realname_timeout: float = 2.0
     #: Default interface language: ``zh`` or ``en``.
     default_locale: str = "zh"
@@ -115,6 +117,8 @@ class Settings:
                 problems.append("IDP_DATA_KEY is the development value")
             if not self.https:
                 problems.append("IDP_ISSUER is not https")
+            if self.realname_source_token == "dev-source-token":  # noqa: S105
+                problems.append("IDP_REALNAME_SOURCE_TOKEN is the development value")
             if self.captcha == "off":
                 problems.append("IDP_CAPTCHA is off")
             if problems:
