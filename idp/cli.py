@@ -148,8 +148,10 @@ def client() -> None:
 @click.option("--auth-method", type=click.Choice(["client_secret_basic", "client_secret_post",
                                                   "private_key_jwt", "none"]), default=None)
 @click.option("--jwks", default=None, help="Public JWK set (JSON) for private_key_jwt.")
-@click.option("--id-token-alg", type=click.Choice(["RS256", "ES256"]), default="RS256", show_default=True)
-@click.option("--access-token-alg", type=click.Choice(["RS256", "ES256"]), default="RS256", show_default=True)
+@click.option("--id-token-alg", type=click.Choice(["RS256", "ES256"]), default=None,
+              help="Default: IDP_SIGNING_ALG.")
+@click.option("--access-token-alg", type=click.Choice(["RS256", "ES256"]), default=None,
+              help="Default: IDP_SIGNING_ALG.")
 @click.option("--scope", default=None, help="Allowed scopes (space separated).")
 @click.option("--catalogue", default=None, help="Service-catalogue entry as JSON.")
 @friendly

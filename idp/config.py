@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,7 @@ class Settings:
     data_key_id: str = "k1"
     #: Earlier data keys still able to decrypt, as ``id:key,id:key``.
     old_data_keys: str = ""
-    #: ``always`` | ``after-failures`` | ``off``.
+    #: ``always``, ``after-failures`` or ``off`` (never ``off`` in production).
     captcha: str = "after-failures"
     #: Failures (per account) after which the captcha is shown in ``after-failures`` mode.
     captcha_after: int = 3
@@ -87,7 +87,6 @@ class Settings:
     outbox_dir: str = str(INSTANCE_DIR / "outbox")
     #: Behind a reverse proxy: number of trusted proxies setting ``X-Forwarded-For``.
     trusted_proxies: int = 0
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def production(self) -> bool:
@@ -162,8 +161,6 @@ def load_settings(environ: Mapping[str, str] | None = None, overrides: Mapping[s
     base = Settings()
     values: dict[str, Any] = {}
     for f in fields(Settings):
-        if f.name == "extra":
-            continue
         key = "IDP_" + f.name.upper()
         if key in env:
             values[f.name] = _coerce(env[key], getattr(base, f.name), key)

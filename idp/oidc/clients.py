@@ -69,8 +69,9 @@ class ClientSpec:
     grant_types: list[str] = field(default_factory=lambda: ["authorization_code", "refresh_token"])
     auth_method: str | None = None
     jwks: str | None = None
-    id_token_alg: str = "RS256"
-    access_token_alg: str = "RS256"
+    #: None: the deployment's IDP_SIGNING_ALG.
+    id_token_alg: str | None = None
+    access_token_alg: str | None = None
     scope: str | None = None
     catalogue: str | None = None
 
@@ -95,7 +96,9 @@ class ClientService:
         for uri in (spec.backchannel_logout_uri, spec.frontchannel_logout_uri):
             if uri:
                 validate_redirect_uri(uri)
-        for alg in (spec.id_token_alg, spec.access_token_alg):
+        id_alg = spec.id_token_alg or self.settings.signing_alg
+        at_alg = spec.access_token_alg or self.settings.signing_alg
+        for alg in (id_alg, at_alg):
             if alg not in ("RS256", "ES256"):
                 raise InvalidInput(f"unsupported signing algorithm {alg!r}")
         method = spec.auth_method or ("none" if spec.public else "client_secret_basic")
@@ -145,8 +148,8 @@ class ClientService:
             grant_types_json=json.dumps(spec.grant_types),
             scope=scope,
             jwks_json=jwks,
-            id_token_signed_response_alg=spec.id_token_alg,
-            access_token_signed_response_alg=spec.access_token_alg,
+            id_token_signed_response_alg=id_alg,
+            access_token_signed_response_alg=at_alg,
             catalogue_json=spec.catalogue,
         )
         with self.db.transaction() as session:

@@ -10,7 +10,7 @@ import pytest
 
 from legacy_redirect.config import ConfigError, Settings, documented_settings, load_settings
 
-README_SECTION = Path(__file__).resolve().parents[2] / "legacy_redirect" / "README-section.md"
+README_SECTION = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def test_defaults_run_the_embedded_demo() -> None:
@@ -100,5 +100,5 @@ def test_every_setting_is_documented_with_its_default_in_the_readme_section() ->
     assert len(listed) == len(fields(Settings))
     for name, default in listed:
         row = next((line for line in text.splitlines() if line.startswith(f"| `{name}`")), None)
-        assert row is not None, f"{name} missing from README-section.md"
+        assert row is not None, f"{name} missing from README.md"
         assert f"`{default}`" in row or (default == "" and "(empty)" in row), f"{name}: default {default!r}"
