@@ -306,6 +306,35 @@ def user_set_realname(username: str, status: str, id_number: str | None, name: s
     click.echo(f"{username}: realname_status={status}")
 
 
+@main.group()
+def users() -> None:
+    """Bulk operations on accounts."""
+
+
+@users.command("import-legacy")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, readable=True))
+@click.option("--dry-run", is_flag=True, help="Validate and report; write nothing.")
+@friendly
+def users_import_legacy(csv_file: str, dry_run: bool) -> None:
+    """Import the old system's accounts (their old password hashes become argon2id at first sign-in)."""
+    from pathlib import Path
+
+    from idp.accounts.legacy_import import import_legacy
+    from idp.realname.identity import IdentityCodec
+
+    settings = _settings()
+    report = import_legacy(_db(settings), IdentityCodec(settings), Path(csv_file).read_bytes(), dry_run, "cli")
+    verb = "would import" if dry_run or report.rejected else "imported"
+    click.echo(f"{verb} {len(report.imported)}, skipped {len(report.skipped)}, rejected {len(report.rejected)}")
+    for line, username, reason in report.skipped:
+        click.echo(f"  skipped line {line} {username}: {reason}")
+    for line, username, reason in report.rejected:
+        click.echo(f"  rejected line {line} {username}: {reason}")
+    if report.rejected:
+        click.echo("nothing was imported: correct the rejected rows and run the import again", err=True)
+        sys.exit(2)
+
+
 # ---- demo --------------------------------------------------------------------------------
 @main.group()
 def demo() -> None:
