@@ -44,6 +44,7 @@ def provider_metadata(settings: Settings) -> dict[str, Any]:
             "client_secret_basic",
             "client_secret_post",
             "private_key_jwt",
+            "none",
         ],
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": list(CLAIMS_SUPPORTED),

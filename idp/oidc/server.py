@@ -210,7 +210,8 @@ class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
 
 
 class Revocation(RevocationEndpoint):  # type: ignore[misc]
-    CLIENT_AUTH_METHODS = ENDPOINT_AUTH_METHODS
+    # RFC 7009 §2.1: a public client revokes its own tokens presenting only its client_id.
+    CLIENT_AUTH_METHODS = [*ENDPOINT_AUTH_METHODS, "none"]
 
     def __init__(self, server: OIDCServer) -> None:
         super().__init__(server)
