@@ -1,0 +1,1 @@
+"""Alembic chain of the training system's own database (``training-rp db upgrade``)."""

@@ -1,0 +1,49 @@
+"""Alembic environment: the URL comes from the caller (``training-rp db upgrade``) or ``RP_DATABASE_URL``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alembic import context
+from sqlalchemy import pool
+
+from training_rp import models  # noqa: F401 - registers the tables on Base.metadata
+from training_rp.config import load_settings
+from training_rp.db import Base, make_engine
+from training_rp.migrations.runner import VERSION_TABLE
+
+config = context.config
+url = config.get_main_option("sqlalchemy.url") or load_settings().database_url
+options: dict[str, Any] = {
+    "target_metadata": Base.metadata,
+    "render_as_batch": True,
+    "version_table": VERSION_TABLE,
+}
+
+
+def run_migrations_offline() -> None:
+    context.configure(url=url, literal_binds=True, **options)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connectable = config.attributes.get("connection")
+    if connectable is not None:
+        context.configure(connection=connectable, **options)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    engine = make_engine(url)
+    engine.pool = pool.NullPool(engine.pool._creator)  # one-off connection, nothing kept open
+    with engine.connect() as connection:
+        context.configure(connection=connection, **options)
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

@@ -1,0 +1,1 @@
+"""Rules of the training system, free of web requests: accounts, sign-in decisions, sessions."""
