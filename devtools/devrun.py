@@ -27,7 +27,7 @@ def _cmd(name: str, *args: str) -> list[str]:
 
 
 def _run(args: list[str], env: dict[str, str]) -> str:
-    done = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
+    done = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True, check=False)  # noqa: S603
     if done.returncode != 0:
         sys.stderr.write(done.stdout + done.stderr)
         raise SystemExit(f"{' '.join(args[:3])} failed with exit code {done.returncode}")
@@ -53,17 +53,30 @@ def main() -> int:
 
     procs: list[subprocess.Popen[bytes]] = []
     specs = [
-        ("national-source-sim", ["serve", "--host", HOST, "--port", str(PORTS["source"])], f"http://{HOST}:{PORTS['source']}/healthz"),
-        ("idp", ["serve", "--host", HOST, "--port", str(PORTS["idp"]), "--workers", "2"], f"{issuer}/healthz"),
-        ("legacy-redirect", ["serve", "--host", HOST, "--port", str(PORTS["legacy"])], f"http://{HOST}:{PORTS['legacy']}/robots.txt"),
+        (
+            "national-source-sim",
+            ["serve", "--host", HOST, "--port", str(PORTS["source"])],
+            f"http://{HOST}:{PORTS['source']}/healthz",
+        ),
+        (
+            "idp",
+            ["serve", "--host", HOST, "--port", str(PORTS["idp"]), "--workers", "2"],
+            f"{issuer}/healthz",
+        ),
+        (
+            "legacy-redirect",
+            ["serve", "--host", HOST, "--port", str(PORTS["legacy"])],
+            f"http://{HOST}:{PORTS['legacy']}/robots.txt",
+        ),
         ("training-rp", ["serve", "--host", HOST, "--port", str(PORTS["rp"])], f"{rp_base}/healthz"),
     ]
     try:
         for name, args, ready in specs:
-            procs.append(subprocess.Popen(_cmd(name, *args), env=env, cwd=ROOT))
+            procs.append(subprocess.Popen(_cmd(name, *args), env=env, cwd=ROOT))  # noqa: S603
             _wait(ready, name)
         print("\n" + "=" * 72)
-        print(f"IdP (统一身份认证平台)        {issuer}/        discovery: {issuer}/.well-known/openid-configuration")
+        print(f"IdP (统一身份认证平台)         {issuer}/")
+        print(f"  discovery                    {issuer}/.well-known/openid-configuration")
         print(f"Legacy host (otm notice)       http://{HOST}:{PORTS['legacy']}/")
         print(f"Training system (relying party) {rp_base}/")
         print(f"National source simulator      http://{HOST}:{PORTS['source']}/")

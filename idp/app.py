@@ -44,6 +44,11 @@ def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     from idp import web
     from idp.oidc.views import bp as oidc_bp
+    from idp.oidc.views import logout_session_everywhere
+
+    # The platform's own logout (and a different person signing in) ends the SSO session the same
+    # way end-session does, so its clients get back-channel logout.
+    svc.extras["end_sso_session"] = lambda: logout_session_everywhere(oidc)
 
     web.register(app)
     app.register_blueprint(oidc_bp)

@@ -56,9 +56,20 @@ def main() -> None:
 @friendly
 def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Run the IdP under gunicorn (the production server)."""
+    import os
+    import tempfile
+
     from gunicorn.app.base import BaseApplication
 
-    settings = _settings()
+    from idp.observability import configure_logging, mark_worker_dead
+
+    _settings()  # bad configuration is refused before anything starts
+    configure_logging(level="INFO", json_lines=True)
+    # Metrics from every worker are summed through a shared directory, emptied at each start.
+    metrics_dir = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="idp-metrics-"))
+    for stale in os.listdir(metrics_dir):
+        if stale.endswith(".db"):
+            os.unlink(os.path.join(metrics_dir, stale))
     # Fail before forking workers: bad settings or missing keys refuse to start.
     from idp import create_app
 
@@ -79,6 +90,7 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
         "secure_scheme_headers": {},
         # gunicorn's per-user control socket would be shared by every app on the machine.
         "control_socket_disable": True,
+        "child_exit": lambda _server, worker: mark_worker_dead(worker.pid),
     }
 
     class _App(BaseApplication):  # type: ignore[misc]
@@ -143,15 +155,27 @@ def client() -> None:
 @click.option("--backchannel-logout-uri", default=None)
 @click.option("--frontchannel-logout-uri", default=None)
 @click.option("--name", default="")
-@click.option("--grant-type", "grant_types", multiple=True,
-              type=click.Choice(["authorization_code", "refresh_token", "client_credentials"]))
-@click.option("--auth-method", type=click.Choice(["client_secret_basic", "client_secret_post",
-                                                  "private_key_jwt", "none"]), default=None)
+@click.option(
+    "--grant-type",
+    "grant_types",
+    multiple=True,
+    type=click.Choice(["authorization_code", "refresh_token", "client_credentials"]),
+)
+@click.option(
+    "--auth-method",
+    type=click.Choice(["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]),
+    default=None,
+)
 @click.option("--jwks", default=None, help="Public JWK set (JSON) for private_key_jwt.")
-@click.option("--id-token-alg", type=click.Choice(["RS256", "ES256"]), default=None,
-              help="Default: IDP_SIGNING_ALG.")
-@click.option("--access-token-alg", type=click.Choice(["RS256", "ES256"]), default=None,
-              help="Default: IDP_SIGNING_ALG.")
+@click.option(
+    "--id-token-alg", type=click.Choice(["RS256", "ES256"]), default=None, help="Default: IDP_SIGNING_ALG."
+)
+@click.option(
+    "--access-token-alg",
+    type=click.Choice(["RS256", "ES256"]),
+    default=None,
+    help="Default: IDP_SIGNING_ALG.",
+)
 @click.option("--scope", default=None, help="Allowed scopes (space separated).")
 @click.option("--catalogue", default=None, help="Service-catalogue entry as JSON.")
 @friendly
@@ -195,10 +219,22 @@ def client_list(as_json: bool) -> None:
     settings = _settings()
     rows = ClientService(_db(settings), settings).list()
     if as_json:
-        click.echo(json.dumps([
-            {"client_id": c.client_id, "name": c.name, "public": c.public, "first_party": c.first_party,
-             "redirect_uris": c.redirect_uris, "grant_types": c.grant_types} for c in rows
-        ], ensure_ascii=False))
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "client_id": c.client_id,
+                        "name": c.name,
+                        "public": c.public,
+                        "first_party": c.first_party,
+                        "redirect_uris": c.redirect_uris,
+                        "grant_types": c.grant_types,
+                    }
+                    for c in rows
+                ],
+                ensure_ascii=False,
+            )
+        )
         return
     for c in rows:
         kind = "public" if c.public else "confidential"
@@ -291,8 +327,11 @@ def user_grant_reviewer(username: str) -> None:
 
 @user.command("set-realname")
 @click.argument("username")
-@click.option("--status", required=True,
-              type=click.Choice(["unverified", "verified", "failed", "pending_review", "reviewed"]))
+@click.option(
+    "--status",
+    required=True,
+    type=click.Choice(["unverified", "verified", "failed", "pending_review", "reviewed"]),
+)
 @click.option("--id-number", default=None, help="Resident ID number (synthetic numbers only in demos).")
 @click.option("--name", default=None)
 @friendly
@@ -323,9 +362,13 @@ def users_import_legacy(csv_file: str, dry_run: bool) -> None:
     from idp.realname.identity import IdentityCodec
 
     settings = _settings()
-    report = import_legacy(_db(settings), IdentityCodec(settings), Path(csv_file).read_bytes(), dry_run, "cli")
+    report = import_legacy(
+        _db(settings), IdentityCodec(settings), Path(csv_file).read_bytes(), dry_run, "cli"
+    )
     verb = "would import" if dry_run or report.rejected else "imported"
-    click.echo(f"{verb} {len(report.imported)}, skipped {len(report.skipped)}, rejected {len(report.rejected)}")
+    click.echo(
+        f"{verb} {len(report.imported)}, skipped {len(report.skipped)}, rejected {len(report.rejected)}"
+    )
     for line, username, reason in report.skipped:
         click.echo(f"  skipped line {line} {username}: {reason}")
     for line, username, reason in report.rejected:
@@ -351,7 +394,12 @@ def demo_seed(rp_base_url: str) -> None:
 
     settings = _settings()
     database = _db(settings)
-    lines = seed(database, open_store(settings.redis_url, database, settings.redis_prefix), settings, DemoSettings(rp_base_url=rp_base_url))
+    lines = seed(
+        database,
+        open_store(settings.redis_url, database, settings.redis_prefix),
+        settings,
+        DemoSettings(rp_base_url=rp_base_url),
+    )
     for line in lines or ["demo data already present"]:
         click.echo(line)
 

@@ -16,15 +16,11 @@ from idp.errors import Conflict, PermissionDenied
 from idp.oidc.clients import ClientService, ClientSpec
 from idp.store import EphemeralStore
 
-TRAINING_CATALOGUE = {
+TRAINING_ENTRIES = (("项目管理", "/projects"), ("对接洽谈", "/matchmaking"), ("学员考试", "/exams"))
+TRAINING_CATALOGUE: dict[str, object] = {
     "matter": "因公出国(境)培训",
     "department": "引进国外智力管理司",
     "code": "11100000000013127Y4000117056001",
-    "entries": [
-        {"name": "项目管理", "path": "/projects"},
-        {"name": "对接洽谈", "path": "/matchmaking"},
-        {"name": "学员考试", "path": "/exams"},
-    ],
 }
 
 
@@ -46,7 +42,7 @@ def seed(db: Database, store: EphemeralStore, settings: Settings, demo: DemoSett
     clients = ClientService(db, settings)
     if clients.get("training") is None:
         base = demo.rp_base_url.rstrip("/")
-        entries = [dict(e, url=base + str(e["path"])) for e in TRAINING_CATALOGUE["entries"]]  # type: ignore[union-attr]
+        entries = [{"name": name, "url": base + path} for name, path in TRAINING_ENTRIES]
         catalogue = dict(TRAINING_CATALOGUE, entries=entries)
         clients.add(
             ClientSpec(

@@ -64,7 +64,7 @@ def read_rows(data: bytes) -> tuple[list[_Row], ImportReport]:
         header = next(reader, None)
         if header is None or [h.strip() for h in header][: len(REQUIRED)] != REQUIRED:
             raise InvalidInput("the header must be: " + ",".join(REQUIRED) + "[,id_number]")
-        extra = [h.strip() for h in header][len(REQUIRED):]
+        extra = [h.strip() for h in header][len(REQUIRED) :]
         if extra not in ([], OPTIONAL):
             raise InvalidInput("unknown columns: " + ",".join(extra))
         report = ImportReport()
@@ -126,8 +126,13 @@ def import_legacy(db: Database, codec: IdentityCodec, data: bytes, dry_run: bool
     rows, report = read_rows(data)
     dry_run = dry_run or bool(report.rejected)
     with db.transaction() as session:
-        existing = set(session.scalars(select(User.username_key).where(
-            User.username_key.in_([username_key(r.username) for r in rows]))))
+        existing = set(
+            session.scalars(
+                select(User.username_key).where(
+                    User.username_key.in_([username_key(r.username) for r in rows])
+                )
+            )
+        )
         for row in rows:
             if username_key(row.username) in existing:
                 report.skipped.append((row.line, row.username, "already exists"))
@@ -136,18 +141,40 @@ def import_legacy(db: Database, codec: IdentityCodec, data: bytes, dry_run: bool
             if dry_run:
                 continue
             now = utcnow()
-            user = User(username=row.username, username_key=username_key(row.username),
-                        password_hash=row.password_hash, legacy_hash_scheme=row.scheme,
-                        account_type=AccountType.NATURAL.value, name=row.name, email=row.email,
-                        phone_number=row.mobile, created_at=now, updated_at=now)
+            user = User(
+                username=row.username,
+                username_key=username_key(row.username),
+                password_hash=row.password_hash,
+                legacy_hash_scheme=row.scheme,
+                account_type=AccountType.NATURAL.value,
+                name=row.name,
+                email=row.email,
+                phone_number=row.mobile,
+                created_at=now,
+                updated_at=now,
+            )
             session.add(user)
             session.flush()
             if row.id_number:
                 enc, index = codec.seal_number(row.id_number)
-                session.add(PersonProfile(user_id=user.id, region_type=RegionType.MAINLAND.value,
-                                          document_type=DocumentType.RESIDENT_ID.value,
-                                          id_number_enc=enc, id_number_index=index))
+                session.add(
+                    PersonProfile(
+                        user_id=user.id,
+                        region_type=RegionType.MAINLAND.value,
+                        document_type=DocumentType.RESIDENT_ID.value,
+                        id_number_enc=enc,
+                        id_number_index=index,
+                    )
+                )
         if not dry_run:
-            record(session, event="account.legacy_import", actor=actor, ip=None, request_id=None,
-                   imported=len(report.imported), skipped=len(report.skipped), rejected=len(report.rejected))
+            record(
+                session,
+                event="account.legacy_import",
+                actor=actor,
+                ip=None,
+                request_id=None,
+                imported=len(report.imported),
+                skipped=len(report.skipped),
+                rejected=len(report.rejected),
+            )
     return report

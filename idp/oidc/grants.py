@@ -12,6 +12,7 @@ from authlib.oauth2.rfc7636 import CodeChallenge
 
 from idp.oidc.adapters import AuthorizedUser, CodeRecord
 from idp.oidc.tokens import FamilyContext
+from idp.store import flow_key
 
 if TYPE_CHECKING:
     from idp.oidc.server import OIDCServer
@@ -22,11 +23,11 @@ USED_CODE_TTL = 600
 
 def code_key(code: str) -> str:
     # Only a digest of the code is a key, so a store dump does not hold redeemable codes.
-    return "code:{%s}" % hashlib.sha256(code.encode()).hexdigest()
+    return flow_key("code", hashlib.sha256(code.encode()).hexdigest())
 
 
 def used_code_key(code: str) -> str:
-    return "code-used:{%s}" % hashlib.sha256(code.encode()).hexdigest()
+    return flow_key("code-used", hashlib.sha256(code.encode()).hexdigest())
 
 
 class S256Challenge(CodeChallenge):  # type: ignore[misc]

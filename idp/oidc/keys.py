@@ -37,7 +37,7 @@ AnyKey = RSAKey | ECKey
 
 
 def _generate(alg: str, kid: str) -> AnyKey:
-    params = {"kid": kid, "alg": alg, "use": "sig"}
+    params: Any = {"kid": kid, "alg": alg, "use": "sig"}
     if alg == "RS256":
         return RSAKey.generate_key(2048, parameters=params, private=True)
     if alg == "ES256":
@@ -46,7 +46,7 @@ def _generate(alg: str, kid: str) -> AnyKey:
 
 
 def _import_private(alg: str, kid: str, pem: bytes) -> AnyKey:
-    params = {"kid": kid, "alg": alg, "use": "sig"}
+    params: Any = {"kid": kid, "alg": alg, "use": "sig"}
     if alg == "RS256":
         return RSAKey.import_key(pem, parameters=params)
     return ECKey.import_key(pem, parameters=params)
@@ -97,7 +97,9 @@ class KeyService:
         Returns (new active kid, new next kid).
         """
         if alg not in SIGNING_ALGS:
-            raise InvalidInput(f"unsupported signing algorithm {alg!r}; choose one of {', '.join(SIGNING_ALGS)}")
+            raise InvalidInput(
+                f"unsupported signing algorithm {alg!r}; choose one of {', '.join(SIGNING_ALGS)}"
+            )
         lifetime = max(self.settings.access_token_ttl, self.settings.id_token_ttl) + RING_REFRESH_SECONDS
         with self.db.transaction() as session:
             now = utcnow()

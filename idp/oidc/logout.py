@@ -70,7 +70,9 @@ def deliver(issuer: TokenIssuer, client: OAuthClient, user_id: str, sid: str | N
     return False
 
 
-def notify_async(issuer: TokenIssuer, clients: Iterable[OAuthClient], user_id: str, sid: str | None) -> threading.Thread:
+def notify_async(
+    issuer: TokenIssuer, clients: Iterable[OAuthClient], user_id: str, sid: str | None
+) -> threading.Thread:
     targets = [c for c in clients if c.backchannel_logout_uri]
 
     def run() -> None:

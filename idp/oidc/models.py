@@ -28,9 +28,7 @@ class OAuthClient(Base):
     post_logout_redirect_uris_json: Mapped[str] = mapped_column(Text, default="[]")
     backchannel_logout_uri: Mapped[str | None] = mapped_column(Text, nullable=True)
     frontchannel_logout_uri: Mapped[str | None] = mapped_column(Text, nullable=True)
-    grant_types_json: Mapped[str] = mapped_column(
-        Text, default='["authorization_code", "refresh_token"]'
-    )
+    grant_types_json: Mapped[str] = mapped_column(Text, default='["authorization_code", "refresh_token"]')
     scope: Mapped[str] = mapped_column(Text, default="openid profile email phone address realname")
     #: Public JWK set (JSON) for private_key_jwt client authentication.
     jwks_json: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -76,7 +74,9 @@ class TokenFamily(Base):
     __tablename__ = "token_families"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    client_id: Mapped[str] = mapped_column(String(64), ForeignKey("oauth_clients.client_id", ondelete="CASCADE"))
+    client_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("oauth_clients.client_id", ondelete="CASCADE")
+    )
     user_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
     scope: Mapped[str] = mapped_column(Text, default="")
     sid: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)

@@ -21,7 +21,7 @@ from idp.oidc.grants import CodeGrant, RefreshGrant, S256Challenge, ServiceGrant
 from idp.oidc.keys import KeyRing
 from idp.oidc.models import OAuthClient
 from idp.oidc.tokens import FamilyContext, TokenError, TokenIssuer
-from idp.store import EphemeralStore
+from idp.store import EphemeralStore, flow_key
 
 ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "client_assertion_jwt"]
 CLIENT_CACHE_SECONDS = 5.0
@@ -138,7 +138,9 @@ class ClientAssertion(JWTBearerClientAssertion):  # type: ignore[misc]
     def validate_jti(self, claims: dict[str, Any], jti: str) -> bool:
         exp = int(claims.get("exp", 0))
         ttl = max(60, min(3600, exp - int(time.time()) + 60))
-        return self.idp.store.add("assertion-jti:{%s:%s}" % (claims.get("iss"), str(jti)[:200]), "1", ttl)
+        return self.idp.store.add(
+            flow_key("assertion-jti", f"{claims.get('iss')}:{str(jti)[:200]}"), "1", ttl
+        )
 
 
 def _present(ctx: OIDCContext, token_string: str, hint: str | None) -> PresentedToken | None:
@@ -156,8 +158,8 @@ def _present(ctx: OIDCContext, token_string: str, hint: str | None) -> Presented
             active = False
         return PresentedToken("access_token", token_string, str(claims.get("client_id")), claims, active)
     # Refresh tokens are opaque: look them up by their keyed hash.
-    from idp.oidc.models import RefreshToken, TokenFamily
     from idp.db import utcnow
+    from idp.oidc.models import RefreshToken, TokenFamily
 
     with ctx.db.transaction() as session:
         row = session.get(RefreshToken, ctx.issuer.rt_hash(token_string))

@@ -26,10 +26,9 @@ from idp.config import Settings
 from idp.db import Database, utcnow
 from idp.oidc.keys import SIGNING_ALGS, KeyRing
 from idp.oidc.models import OAuthClient, RefreshToken, TokenFamily
-from idp.store import EphemeralStore
+from idp.store import EphemeralStore, flow_key
 
-ACCESS_TOKEN_TYP = "at+jwt"
-REVOKED_JTI_KEY = "revoked-at:{%s}"
+ACCESS_TOKEN_TYP = "at+jwt"  # noqa: S105 - a media type, not a secret
 
 
 def half_hash(value: str) -> str:
@@ -186,7 +185,7 @@ class TokenIssuer:
             if family.revoked_at is not None or row.expires_at < now:
                 return None
             # The conditional UPDATE is the atomic claim: of concurrent callers exactly one matches.
-            claimed = session.execute(
+            claimed = session.execute(  # type: ignore[attr-defined]
                 update(RefreshToken)
                 .where(RefreshToken.token_hash == digest, RefreshToken.used_at.is_(None))
                 .values(used_at=now)
@@ -235,7 +234,7 @@ class TokenIssuer:
 
     def _mark_family_revoked(self, family_id: str | None) -> None:
         if family_id:
-            self.store.put("revoked-family:{%s}" % family_id, "1", self.settings.access_token_ttl + 60)
+            self.store.put(flow_key("revoked-family", family_id), "1", self.settings.access_token_ttl + 60)
 
     def family_revoked(self, family_id: str) -> bool:
         with self.db.transaction() as session:
@@ -275,14 +274,14 @@ class TokenIssuer:
         if claims.get("aud") != self.settings.issuer:
             raise TokenError("wrong audience")
         jti = str(claims.get("jti", ""))
-        if self.store.get(REVOKED_JTI_KEY % jti) is not None:
+        if self.store.get(flow_key("revoked-at", jti)) is not None:
             raise TokenError("revoked")
         fid = claims.get("fid")
         if isinstance(fid, str):
-            if self.store.get("revoked-family:{%s}" % fid) is not None or self.family_revoked(fid):
+            if self.store.get(flow_key("revoked-family", fid)) is not None or self.family_revoked(fid):
                 raise TokenError("revoked family")
         return AccessTokenClaims(claims)
 
     def revoke_access_token(self, claims: dict[str, Any]) -> None:
         ttl = max(1, int(claims.get("exp", 0)) - int(time.time()) + 60)
-        self.store.put(REVOKED_JTI_KEY % claims.get("jti", ""), "1", ttl)
+        self.store.put(flow_key("revoked-at", str(claims.get("jti", ""))), "1", ttl)

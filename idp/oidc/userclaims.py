@@ -36,9 +36,9 @@ class ClaimLoader:
             process = None
             if proof is not None:
                 process = session.scalar(
-                    select(Verification.id).where(
-                        Verification.user_id == user_id, Verification.state.in_(("match", "approved"))
-                    ).order_by(Verification.id.desc())
+                    select(Verification.id)
+                    .where(Verification.user_id == user_id, Verification.state.in_(("match", "approved")))
+                    .order_by(Verification.id.desc())
                 )
             return self.claims_of(user, profile, proof, process)
 

@@ -20,6 +20,7 @@ from idp.oidc.logout import notify_async
 from idp.oidc.models import Consent, OAuthClient
 from idp.oidc.server import OIDCContext, OIDCServer
 from idp.oidc.tokens import TokenError
+from idp.store import flow_key
 from idp.web import session as sso
 
 log = logging.getLogger(__name__)
@@ -27,8 +28,19 @@ bp = Blueprint("oidc", __name__, template_folder="templates")
 
 #: Authorization parameters that must not repeat (RFC 6749 §3.1: sent at most once).
 SINGLE_PARAMS = (
-    "client_id", "redirect_uri", "response_type", "scope", "state", "nonce", "code_challenge",
-    "code_challenge_method", "prompt", "max_age", "login_hint", "id_token_hint", "response_mode",
+    "client_id",
+    "redirect_uri",
+    "response_type",
+    "scope",
+    "state",
+    "nonce",
+    "code_challenge",
+    "code_challenge_method",
+    "prompt",
+    "max_age",
+    "login_hint",
+    "id_token_hint",
+    "response_mode",
 )
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -39,8 +51,9 @@ def _oidc() -> tuple[OIDCServer, OIDCContext]:
 
 
 def _json(data: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(json.dumps(data, ensure_ascii=False), status=status, headers=headers,
-                    mimetype="application/json")
+    return Response(
+        json.dumps(data, ensure_ascii=False), status=status, headers=headers, mimetype="application/json"
+    )
 
 
 def _oauth_error(error: str, description: str, status: int = 400) -> Response:
@@ -59,6 +72,10 @@ def _with_iss(response: Response, issuer: str) -> Response:
         # RFC 9207 §2: iss in every authorization response, errors included.
         response.headers["Location"] = add_params_to_uri(location, {"iss": issuer})
     return response
+
+
+def _params_without(*names: str) -> list[tuple[str, str]]:
+    return [(str(k), str(v)) for k, v in request.values.items(multi=True) if k not in names]
 
 
 def _duplicates(names: tuple[str, ...]) -> str | None:
@@ -103,7 +120,9 @@ def authorize() -> Response:
         return _error_page(err.error, err.get_error_description() or err.error)
     except ValueError:
         # Authlib refuses to build an error description that would echo control characters.
-        return _error_page("invalid_request", "请求参数含有非法字符 / the request contains invalid characters")
+        return _error_page(
+            "invalid_request", "请求参数含有非法字符 / the request contains invalid characters"
+        )
     redirect_uri = grant.redirect_uri
     state = request.values.get("state")
 
@@ -135,7 +154,7 @@ def authorize() -> Response:
     login_tx = request.values.get("login_tx", "")
     fresh = False
     if current is not None and login_tx and len(login_tx) < 100:
-        started = ctx.store.get("login-tx:{%s}" % login_tx)
+        started = ctx.store.get(flow_key("login-tx", login_tx))
         fresh = started is not None and current.auth_time >= int(started)
     needs_login = current is None
     if current is not None and not fresh:
@@ -154,12 +173,12 @@ def authorize() -> Response:
     if current is not None and not needs_login and not ctx.user_active(current.user_id):
         sso.end_session()
         needs_login = True
-    if needs_login:
+    if needs_login or current is None:
         if "none" in prompt:
             return fail("login_required", "the end-user is not signed in")
         tx = secrets.token_urlsafe(16)
-        ctx.store.put("login-tx:{%s}" % tx, str(int(time.time())), 1800)
-        args = [(k, v) for k, v in request.values.items(multi=True) if k != "login_tx"]
+        ctx.store.put(flow_key("login-tx", tx), str(int(time.time())), 1800)
+        args = _params_without("login_tx")
         args.append(("login_tx", tx))
         target = "/authorize?" + urlencode(args)
         login_args = {"next": target}
@@ -168,7 +187,6 @@ def authorize() -> Response:
             login_args["login_hint"] = login_hint
         return redirect("/login?" + urlencode(login_args))  # type: ignore[return-value]
 
-    assert current is not None
     client: OAuthClient = grant.client.record
     requested = grant.request.scope or ""
     if not client.first_party:
@@ -179,13 +197,17 @@ def authorize() -> Response:
             if "none" in prompt:
                 return fail("consent_required", "the end-user has not consented")
             tx = secrets.token_urlsafe(16)
-            args = [(k, v) for k, v in request.values.items(multi=True) if k not in ("login_tx", "prompt")]
+            args = _params_without("login_tx", "prompt")
             pending = {"args": args, "user": current.user_id, "scope": requested}
-            ctx.store.put("consent-tx:{%s}" % tx, json.dumps(pending), 900)
-            return Response(render_template("oidc/consent.html", client=client, scopes=requested.split(), tx=tx),
-                            headers=NO_STORE)
+            ctx.store.put(flow_key("consent-tx", tx), json.dumps(pending), 900)
+            return Response(
+                render_template("oidc/consent.html", client=client, scopes=requested.split(), tx=tx),
+                headers=NO_STORE,
+            )
     sso.add_client(client.client_id)
-    user = AuthorizedUser(id=current.user_id, auth_time=current.auth_time, sid=current.sid, amr=list(current.amr))
+    user = AuthorizedUser(
+        id=current.user_id, auth_time=current.auth_time, sid=current.sid, amr=list(current.amr)
+    )
     response = server.create_authorization_response(grant=grant, grant_user=user)
     return _with_iss(response, ctx.settings.issuer)
 
@@ -195,9 +217,11 @@ def consent() -> Response:
     _, ctx = _oidc()
     tx = request.form.get("tx", "")
     current = sso.current_session()
-    raw = ctx.store.consume("consent-tx:{%s}" % tx) if tx and len(tx) < 100 else None
+    raw = ctx.store.consume(flow_key("consent-tx", tx)) if tx and len(tx) < 100 else None
     if raw is None or current is None:
-        return _error_page("invalid_request", "授权请求已过期,请返回应用重新登录。The request expired; start again.")
+        return _error_page(
+            "invalid_request", "授权请求已过期,请返回应用重新登录。The request expired; start again."
+        )
     data = json.loads(raw)
     if data["user"] != current.user_id:
         return _error_page("invalid_request", "会话已变化 / the session changed")
@@ -226,8 +250,18 @@ def consent() -> Response:
 @bp.post("/token")
 def token() -> Response:
     server, _ = _oidc()
-    duplicate = _duplicates(("grant_type", "code", "redirect_uri", "code_verifier", "refresh_token",
-                             "client_id", "client_secret", "scope"))
+    duplicate = _duplicates(
+        (
+            "grant_type",
+            "code",
+            "redirect_uri",
+            "code_verifier",
+            "refresh_token",
+            "client_id",
+            "client_secret",
+            "scope",
+        )
+    )
     if duplicate:
         return _oauth_error("invalid_request", f"repeated parameter: {duplicate}")
     if request.args:
@@ -317,7 +351,9 @@ def end_session() -> Response:
         aud = hinted.get("aud")
         hint_client = aud if isinstance(aud, str) else (aud[0] if isinstance(aud, list) and aud else None)
         if client_id and hint_client != client_id:
-            return _error_page("invalid_request", "client_id 与 id_token_hint 不符 / client_id does not match")
+            return _error_page(
+                "invalid_request", "client_id 与 id_token_hint 不符 / client_id does not match"
+            )
         client_id = hint_client
     client = ctx.client(client_id) if client_id else None
     if target is not None:
@@ -328,8 +364,9 @@ def end_session() -> Response:
     hint_matches = hinted is not None and current is not None and hinted.get("sub") == current.user_id
     if current is not None and not (confirmed or hint_matches):
         # Without proof that the RP of this session asked, confirm first (logout CSRF).
-        return Response(render_template("oidc/logout_confirm.html", params=request.values.to_dict()),
-                        headers=NO_STORE)
+        return Response(
+            render_template("oidc/logout_confirm.html", params=request.values.to_dict()), headers=NO_STORE
+        )
     if current is not None:
         if request.method == "POST" and not confirmed:
             abort(400)

@@ -19,7 +19,12 @@ from idp.realname.status import RealnameStatus
 
 
 def force_status(
-    db: Database, settings: Settings, username: str, status: RealnameStatus, id_number: str | None, name: str | None
+    db: Database,
+    settings: Settings,
+    username: str,
+    status: RealnameStatus,
+    id_number: str | None,
+    name: str | None,
 ) -> None:
     if settings.production:
         raise PermissionDenied("set-realname is refused in production", "demo-only command in production")
@@ -45,6 +50,7 @@ def force_status(
         if status.proven and profile.id_number_index:
             evidence = "electronic_record" if status is RealnameStatus.VERIFIED else "document"
             session.flush()
-            session.add(VerifiedIdentity(id_number_index=profile.id_number_index, user_id=user.id,
-                                         evidence=evidence))
+            session.add(
+                VerifiedIdentity(id_number_index=profile.id_number_index, user_id=user.id, evidence=evidence)
+            )
         user.realname_status = status.value

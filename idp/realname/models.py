@@ -19,7 +19,9 @@ class PersonProfile(Base):
 
     __tablename__ = "person_profiles"
 
-    user_id: Mapped[str] = mapped_column(String(32), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     gender: Mapped[str | None] = mapped_column(String(10), default=None)
     ethnicity: Mapped[str | None] = mapped_column(String(2), default=None)
     position: Mapped[str | None] = mapped_column(String(100), default=None)
@@ -43,9 +45,7 @@ class VerifiedIdentity(Base):
     __tablename__ = "verified_identities"
 
     id_number_index: Mapped[str] = mapped_column(String(64), primary_key=True)
-    user_id: Mapped[str] = mapped_column(
-        String(32), ForeignKey("users.id", ondelete="CASCADE"), unique=True
-    )
+    user_id: Mapped[str] = mapped_column(String(32), ForeignKey("users.id", ondelete="CASCADE"), unique=True)
     verified_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: ``electronic_record`` (national source) or ``document`` (manual review).
     evidence: Mapped[str] = mapped_column(String(20))

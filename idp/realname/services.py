@@ -30,7 +30,7 @@ from idp.realname.models import PersonProfile, Verification, VerifiedIdentity
 from idp.realname.reference import DocumentType, Gender, RegionType, continent, country, ethnicity
 from idp.realname.source import VerificationResult
 from idp.realname.status import RealnameStatus, transition
-from idp.store import EphemeralStore
+from idp.store import EphemeralStore, flow_key
 
 ATTEMPTS_PER_DAY = 5
 ATTEMPTS_PER_IP = 20
@@ -143,8 +143,15 @@ class ProfileService:
             if status is RealnameStatus.PENDING_REVIEW and identity_changed:
                 self._discard_review(session, actor, user)
                 status = RealnameStatus(user.realname_status)
-            record(session, event="profile.saved", actor=actor.user_id, ip=actor.ip,
-                   request_id=actor.request_id, target=actor.user_id, identity_changed=identity_changed)
+            record(
+                session,
+                event="profile.saved",
+                actor=actor.user_id,
+                ip=actor.ip,
+                request_id=actor.request_id,
+                target=actor.user_id,
+                identity_changed=identity_changed,
+            )
         if status.proven or status is RealnameStatus.PENDING_REVIEW:
             return SaveOutcome(status, "保存成功。 Saved.")
         return self._automatic_check(actor, clean)
@@ -171,7 +178,11 @@ class ProfileService:
             problems["ethnicity"] = "请从列表中选择。 Choose from the list."
         clean["continent"] = data.continent if data.continent and continent(data.continent) else None
         clean["country"] = data.country if data.country and country(data.country) else None
-        for name, label in (("birth_date", "出生日期"), ("id_valid_from", "有效期起"), ("id_valid_to", "有效期止")):
+        for name, label in (
+            ("birth_date", "出生日期"),
+            ("id_valid_from", "有效期起"),
+            ("id_valid_to", "有效期止"),
+        ):
             try:
                 clean[name] = _date(getattr(data, name), label)
             except InvalidInput as exc:
@@ -184,7 +195,8 @@ class ProfileService:
                 try:
                     birth = clean.get("birth_date")
                     clean["id_number"] = validate_document(
-                        DocumentType(data.document_type), data.id_number,
+                        DocumentType(data.document_type),
+                        data.id_number,
                         birth if isinstance(birth, date) else None,
                     )
                 except InvalidInput as exc:
@@ -195,8 +207,20 @@ class ProfileService:
 
     def _apply(self, user: User, profile: PersonProfile, clean: dict[str, object]) -> None:
         user.name = clean["name"]  # type: ignore[assignment]
-        for name in ("gender", "ethnicity", "position", "birth_date", "landline", "region_type", "document_type",
-                     "id_valid_from", "id_valid_to", "continent", "country", "address"):
+        for name in (
+            "gender",
+            "ethnicity",
+            "position",
+            "birth_date",
+            "landline",
+            "region_type",
+            "document_type",
+            "id_valid_from",
+            "id_valid_to",
+            "continent",
+            "country",
+            "address",
+        ):
             setattr(profile, name, clean[name])
         number = clean["id_number"]
         if isinstance(number, str):
@@ -205,21 +229,34 @@ class ProfileService:
             profile.id_number_enc = profile.id_number_index = None
 
     def _discard_review(self, session: Session, actor: Actor, user: User) -> None:
-        pending = session.scalars(select(Verification).where(
-            Verification.user_id == user.id, Verification.kind == "review",
-            Verification.state.in_(("draft", "pending")))).all()
+        pending = session.scalars(
+            select(Verification).where(
+                Verification.user_id == user.id,
+                Verification.kind == "review",
+                Verification.state.in_(("draft", "pending")),
+            )
+        ).all()
         for request in pending:
             request.state = "discarded"
             request.decided_at = utcnow()
         user.realname_status = transition(user.realname_status, RealnameStatus.FAILED).value
-        record(session, event="realname.review_discarded", actor=actor.user_id, ip=actor.ip,
-               request_id=actor.request_id, target=user.id)
+        record(
+            session,
+            event="realname.review_discarded",
+            actor=actor.user_id,
+            ip=actor.ip,
+            request_id=actor.request_id,
+            target=user.id,
+        )
 
     def _automatic_check(self, actor: Actor, clean: dict[str, object]) -> SaveOutcome:
         name, number, birth = clean["name"], clean["id_number"], clean["birth_date"]
         if not (isinstance(name, str) and isinstance(number, str) and isinstance(birth, date)):
-            return SaveOutcome(RealnameStatus.UNVERIFIED, "保存成功。请填写完整的必填信息以进行实名认证。 "
-                               "Saved. Fill in every required field to verify your real name.")
+            return SaveOutcome(
+                RealnameStatus.UNVERIFIED,
+                "保存成功。请填写完整的必填信息以进行实名认证。 "
+                "Saved. Fill in every required field to verify your real name.",
+            )
         if clean["document_type"] != DocumentType.RESIDENT_ID.value:
             # Only resident ID numbers can be checked against the national source automatically.
             return self._record_automatic(actor, "unsupported", None, RealnameStatus.FAILED, number)
@@ -228,21 +265,30 @@ class ProfileService:
             result = self.source.verify(name, number, birth)
         except VerificationUnavailable:
             with self.db.transaction() as session:
-                record(session, event="realname.source_unavailable", actor=actor.user_id, ip=actor.ip,
-                       request_id=actor.request_id, target=actor.user_id)
+                record(
+                    session,
+                    event="realname.source_unavailable",
+                    actor=actor.user_id,
+                    ip=actor.ip,
+                    request_id=actor.request_id,
+                    target=actor.user_id,
+                )
             raise
         if not result.matched:
-            return self._record_automatic(actor, result.reason.value, result.reference, RealnameStatus.FAILED,
-                                          number)
+            return self._record_automatic(
+                actor, result.reason.value, result.reference, RealnameStatus.FAILED, number
+            )
         return self._record_automatic(actor, "match", result.reference, RealnameStatus.VERIFIED, number)
 
     def _count_attempt(self, actor: Actor) -> None:
-        per_user = self.store.incr("rn-attempts:{%s}" % actor.user_id, DAY)
-        per_ip = self.store.incr("rn-attempts-ip:{%s}" % (actor.ip or "-"), DAY) if actor.ip else 0
+        per_user = self.store.incr(flow_key("rn-attempts", actor.user_id), DAY)
+        per_ip = self.store.incr(flow_key("rn-attempts-ip", actor.ip or "-"), DAY) if actor.ip else 0
         if per_user > ATTEMPTS_PER_DAY or per_ip > ATTEMPTS_PER_IP:
-            raise InvalidInput("今日实名核验次数已达上限,请明天再试或上传证件照片进行人工审核。 "
-                               "Too many verification attempts today; try tomorrow or upload your ID photos.",
-                               "verification attempts over the daily limit")
+            raise InvalidInput(
+                "今日实名核验次数已达上限,请明天再试或上传证件照片进行人工审核。 "
+                "Too many verification attempts today; try tomorrow or upload your ID photos.",
+                "verification attempts over the daily limit",
+            )
 
     def _record_automatic(
         self, actor: Actor, outcome: str, reference: str | None, target: RealnameStatus, number: str
@@ -250,23 +296,42 @@ class ProfileService:
         message = {
             "match": "实名认证成功:国家平台实名认证通过。 Verified against the national platform.",
             "unsupported": "该证件类型需上传证件照片进行人工审核。 This document type needs a manual review.",
-        }.get(outcome, "实名认证未通过。如信息无误,请上传本人签名的身份证照片申请人工审核。 Verification "
-                       "failed; if your data are right, upload signed ID photos for a manual review.")
+        }.get(
+            outcome,
+            "实名认证未通过。如信息无误,请上传本人签名的身份证照片申请人工审核。 Verification "
+            "failed; if your data are right, upload signed ID photos for a manual review.",
+        )
         try:
             with self.db.transaction() as session:
                 user = session.get(User, actor.user_id)
-                assert user is not None
+                if user is None:
+                    raise NotFound("账号不存在。 No such account.")
                 if target is RealnameStatus.VERIFIED:
                     index = self.codec.index.compute(number, "person.id_number")
-                    session.add(VerifiedIdentity(id_number_index=index, user_id=user.id,
-                                                 evidence="electronic_record"))
+                    session.add(
+                        VerifiedIdentity(id_number_index=index, user_id=user.id, evidence="electronic_record")
+                    )
                     session.flush()
                 user.realname_status = transition(user.realname_status, target).value
-                session.add(Verification(user_id=user.id, kind="automatic", state=outcome, decided_at=utcnow(),
-                                         source_reference=reference,
-                                         snapshot_json=json.dumps({"id_number": mask_id_number(number)})))
-                record(session, event="realname.automatic", actor=actor.user_id, ip=actor.ip,
-                       request_id=actor.request_id, target=user.id, outcome=outcome)
+                session.add(
+                    Verification(
+                        user_id=user.id,
+                        kind="automatic",
+                        state=outcome,
+                        decided_at=utcnow(),
+                        source_reference=reference,
+                        snapshot_json=json.dumps({"id_number": mask_id_number(number)}),
+                    )
+                )
+                record(
+                    session,
+                    event="realname.automatic",
+                    actor=actor.user_id,
+                    ip=actor.ip,
+                    request_id=actor.request_id,
+                    target=user.id,
+                    outcome=outcome,
+                )
         except IntegrityError:
             return self._duplicate(actor, number, reference)
         return SaveOutcome(target, message)
@@ -274,21 +339,40 @@ class ProfileService:
     def _duplicate(self, actor: Actor, number: str, reference: str | None) -> SaveOutcome:
         with self.db.transaction() as session:
             user = session.get(User, actor.user_id)
-            assert user is not None
+            if user is None:
+                raise NotFound("账号不存在。 No such account.")
             user.realname_status = transition(user.realname_status, RealnameStatus.FAILED).value
-            session.add(Verification(user_id=user.id, kind="automatic", state="duplicate", decided_at=utcnow(),
-                                     source_reference=reference,
-                                     snapshot_json=json.dumps({"id_number": mask_id_number(number)})))
-            record(session, event="realname.duplicate", actor=actor.user_id, ip=actor.ip,
-                   request_id=actor.request_id, target=user.id)
-        return SaveOutcome(RealnameStatus.FAILED, "该证件号码已在其他账号完成实名认证,请上传证件照片申请人工审核。 "
-                           "This ID number is already verified on another account; upload your ID photos "
-                           "for a manual review.")
+            session.add(
+                Verification(
+                    user_id=user.id,
+                    kind="automatic",
+                    state="duplicate",
+                    decided_at=utcnow(),
+                    source_reference=reference,
+                    snapshot_json=json.dumps({"id_number": mask_id_number(number)}),
+                )
+            )
+            record(
+                session,
+                event="realname.duplicate",
+                actor=actor.user_id,
+                ip=actor.ip,
+                request_id=actor.request_id,
+                target=user.id,
+            )
+        return SaveOutcome(
+            RealnameStatus.FAILED,
+            "该证件号码已在其他账号完成实名认证,请上传证件照片申请人工审核。 "
+            "This ID number is already verified on another account; upload your ID photos "
+            "for a manual review.",
+        )
 
 
 class ProfileInvalid(InvalidInput):
     def __init__(self, problems: dict[str, str]) -> None:
-        super().__init__("请更正标出的项目。 Please correct the marked fields.", f"invalid: {sorted(problems)}")
+        super().__init__(
+            "请更正标出的项目。 Please correct the marked fields.", f"invalid: {sorted(problems)}"
+        )
         self.problems = problems
 
 

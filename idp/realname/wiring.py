@@ -10,7 +10,7 @@ from idp.realname.source import NationalSourceClient
 
 
 def profile_service(svc: Services) -> ProfileService:
-    built = svc.extras.get("profile_service")
+    built: ProfileService | None = svc.extras.get("profile_service")
     if built is None:
         settings = svc.settings
         source = NationalSourceClient(
@@ -21,12 +21,12 @@ def profile_service(svc: Services) -> ProfileService:
         )
         built = ProfileService(svc.db, svc.store, IdentityCodec(settings), source)
         svc.extras["profile_service"] = built
-    return built  # type: ignore[no-any-return]
+    return built
 
 
 def review_service(svc: Services) -> ReviewService:
-    built = svc.extras.get("review_service")
+    built: ReviewService | None = svc.extras.get("review_service")
     if built is None:
         built = ReviewService(svc.db, IdentityCodec(svc.settings))
         svc.extras["review_service"] = built
-    return built  # type: ignore[no-any-return]
+    return built

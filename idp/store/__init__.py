@@ -5,6 +5,6 @@ Redis, empty for the embedded SQL table that works across worker processes. Ever
 :class:`idp.errors.StoreUnavailable` on connection trouble so callers fail closed.
 """
 
-from idp.store.protocol import EphemeralStore, open_store
+from idp.store.protocol import EphemeralStore, flow_key, open_store
 
-__all__ = ["EphemeralStore", "open_store"]
+__all__ = ["EphemeralStore", "flow_key", "open_store"]

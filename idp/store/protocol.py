@@ -55,6 +55,11 @@ def _is_utf8(text: str) -> bool:
     return True
 
 
+def flow_key(kind: str, tag: str) -> str:
+    """``kind:{tag}``: the braces are the Redis Cluster hash tag, so one flow's keys share a slot."""
+    return kind + ":{" + tag + "}"
+
+
 @runtime_checkable
 class EphemeralStore(Protocol):
     """Put-with-TTL, get, atomic consume and windowed counters.

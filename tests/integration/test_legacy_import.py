@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from typing import Any
 
 import bcrypt
 import pytest
@@ -44,9 +43,13 @@ def codec() -> IdentityCodec:
     return IdentityCodec(load_settings(environ={}))
 
 
-def test_every_scheme_logs_in_and_is_rehashed(database: Database, store: EphemeralStore, codec: IdentityCodec) -> None:
-    rows = [f"old_{scheme},{value},{scheme},用户{i},13800138000,u{i}@example.cn,"
-            for i, (scheme, value) in enumerate(_hashes().items())]
+def test_every_scheme_logs_in_and_is_rehashed(
+    database: Database, store: EphemeralStore, codec: IdentityCodec
+) -> None:
+    rows = [
+        f"old_{scheme},{value},{scheme},用户{i},13800138000,u{i}@example.cn,"
+        for i, (scheme, value) in enumerate(_hashes().items())
+    ]
     rows.append("old_withid,{},md5,赵六,,,31010419900308206X".format(_hashes()["md5"]))
     report = import_legacy(database, codec, _csv(rows), dry_run=False, actor="test")
     assert len(report.imported) == 6 and not report.rejected
@@ -100,7 +103,9 @@ def test_a_bad_row_is_reported_and_nothing_is_imported(
     database: Database, codec: IdentityCodec, row: str, reason: str
 ) -> None:
     good = f"goodrow,{_hashes()['md5']},md5,好,,,"
-    report = import_legacy(database, codec, _csv([good, row.format(md5=_hashes()["md5"])]), dry_run=False, actor="t")
+    report = import_legacy(
+        database, codec, _csv([good, row.format(md5=_hashes()["md5"])]), dry_run=False, actor="t"
+    )
     assert len(report.rejected) == 1 and reason in report.rejected[0][2]
     with database.transaction() as session:
         assert session.query(User).count() == 0
@@ -108,13 +113,16 @@ def test_a_bad_row_is_reported_and_nothing_is_imported(
 
 @pytest.mark.parametrize(
     "data",
-    [b"\xff\xfe not utf-8", b"user,pass\nx,y\n", b"", ("username,password_hash,hash_scheme,name,mobile,email,"
-                                                       "secret\n").encode(), b'username,"unterminated\n'],
+    [
+        b"\xff\xfe not utf-8",
+        b"user,pass\nx,y\n",
+        b"",
+        (b"username,password_hash,hash_scheme,name,mobile,email,secret\n"),
+        b'username,"unterminated\n',
+    ],
 )
 def test_unreadable_files_import_nothing(database: Database, codec: IdentityCodec, data: bytes) -> None:
     with pytest.raises(InvalidInput):
         import_legacy(database, codec, data, dry_run=False, actor="t")
     with database.transaction() as session:
         assert session.query(User).count() == 0
-
-

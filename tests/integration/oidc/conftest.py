@@ -38,9 +38,7 @@ class Person:
 
 
 @pytest.fixture()
-def idp_app(
-    backend_name: str, database_url: str, database_on: Callable[[str], Database]
-) -> Iterator[Flask]:
+def idp_app(backend_name: str, database_url: str, database_on: Callable[[str], Database]) -> Iterator[Flask]:
     database_on(database_url)  # empties every table after the test
     overrides: dict[str, Any] = {
         "database_url": database_url,
@@ -157,7 +155,10 @@ def authorize(
 
 
 def exchange(
-    client: FlaskClient, result: CodeResult, client_id: str = "rp", secret: str | None = RP_SECRET,
+    client: FlaskClient,
+    result: CodeResult,
+    client_id: str = "rp",
+    secret: str | None = RP_SECRET,
     redirect_uri: str = RP_REDIRECT,
 ) -> Any:
     data = {

@@ -29,7 +29,9 @@ def test_replayed_code_is_refused_and_revokes_what_it_issued(signed_in: FlaskCli
     info = signed_in.get("/userinfo", headers={"Authorization": "Bearer " + tokens["access_token"]})
     assert info.status_code == 401
     refreshed = signed_in.post(
-        "/token", data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}, headers=basic()
+        "/token",
+        data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+        headers=basic(),
     )
     assert refreshed.get_json()["error"] == "invalid_grant"
 
@@ -59,7 +61,9 @@ def test_code_is_bound_to_its_client(signed_in: FlaskClient, rp: str, services: 
     from idp.oidc.clients import ClientService, ClientSpec
 
     ClientService(services.db, services.settings).add(  # type: ignore[attr-defined]
-        ClientSpec(client_id="other", secret="other-secret-0123456789", redirect_uris=[RP_REDIRECT], first_party=True)
+        ClientSpec(
+            client_id="other", secret="other-secret-0123456789", redirect_uris=[RP_REDIRECT], first_party=True
+        )
     )
     result = authorize(signed_in)
     stolen = exchange(signed_in, result, client_id="other", secret="other-secret-0123456789")
@@ -91,14 +95,26 @@ def test_missing_verifier_is_refused_when_a_challenge_was_sent(signed_in: FlaskC
 
 def test_verifier_without_stored_challenge_is_refused(signed_in: FlaskClient, rp: str) -> None:
     resp = signed_in.get(
-        "/authorize?" + urlencode({"response_type": "code", "client_id": "rp", "redirect_uri": RP_REDIRECT,
-                                   "scope": "openid", "state": "s"})
+        "/authorize?"
+        + urlencode(
+            {
+                "response_type": "code",
+                "client_id": "rp",
+                "redirect_uri": RP_REDIRECT,
+                "scope": "openid",
+                "state": "s",
+            }
+        )
     )
     code = query_of(resp.headers["Location"])["code"]
     token = signed_in.post(
         "/token",
-        data={"grant_type": "authorization_code", "code": code, "redirect_uri": RP_REDIRECT,
-              "code_verifier": pkce_pair()[0]},
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": RP_REDIRECT,
+            "code_verifier": pkce_pair()[0],
+        },
         headers=basic(),
     )
     assert token.get_json()["error"] == "invalid_request"
@@ -106,8 +122,15 @@ def test_verifier_without_stored_challenge_is_refused(signed_in: FlaskClient, rp
 
 def test_plain_and_implicit_method_are_refused(signed_in: FlaskClient, rp: str) -> None:
     for extra in ({"code_challenge_method": "plain"}, {}):
-        params = {"response_type": "code", "client_id": "rp", "redirect_uri": RP_REDIRECT, "scope": "openid",
-                  "state": "s", "code_challenge": "a" * 43, **extra}
+        params = {
+            "response_type": "code",
+            "client_id": "rp",
+            "redirect_uri": RP_REDIRECT,
+            "scope": "openid",
+            "state": "s",
+            "code_challenge": "a" * 43,
+            **extra,
+        }
         resp = signed_in.get("/authorize?" + urlencode(params))
         assert resp.status_code == 302
         assert query_of(resp.headers["Location"])["error"] == "invalid_request"
@@ -115,8 +138,16 @@ def test_plain_and_implicit_method_are_refused(signed_in: FlaskClient, rp: str) 
 
 def test_public_client_must_use_pkce(signed_in: FlaskClient, public_rp: str) -> None:
     resp = signed_in.get(
-        "/authorize?" + urlencode({"response_type": "code", "client_id": "spa", "redirect_uri": PUBLIC_REDIRECT,
-                                   "scope": "openid", "state": "s"})
+        "/authorize?"
+        + urlencode(
+            {
+                "response_type": "code",
+                "client_id": "spa",
+                "redirect_uri": PUBLIC_REDIRECT,
+                "scope": "openid",
+                "state": "s",
+            }
+        )
     )
     assert query_of(resp.headers["Location"])["error"] == "invalid_request"
 
@@ -124,8 +155,16 @@ def test_public_client_must_use_pkce(signed_in: FlaskClient, public_rp: str) -> 
 def test_implicit_and_hybrid_response_types_are_refused(signed_in: FlaskClient, rp: str) -> None:
     for response_type in ("token", "id_token", "code id_token", "code token"):
         resp = signed_in.get(
-            "/authorize?" + urlencode({"response_type": response_type, "client_id": "rp",
-                                       "redirect_uri": RP_REDIRECT, "scope": "openid", "state": "s"})
+            "/authorize?"
+            + urlencode(
+                {
+                    "response_type": response_type,
+                    "client_id": "rp",
+                    "redirect_uri": RP_REDIRECT,
+                    "scope": "openid",
+                    "state": "s",
+                }
+            )
         )
         assert resp.status_code in (302, 400)
         if resp.status_code == 302:

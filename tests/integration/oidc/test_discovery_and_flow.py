@@ -91,7 +91,12 @@ def test_prompt_none_without_session_answers_login_required(browser_client: Flas
     )
     assert resp.status_code == 302
     q = query_of(resp.headers["Location"])
-    assert q == {"error": "login_required", "error_description": q["error_description"], "state": "xyz", "iss": ISSUER}
+    assert q == {
+        "error": "login_required",
+        "error_description": q["error_description"],
+        "state": "xyz",
+        "iss": ISSUER,
+    }
 
 
 def test_prompt_login_forces_a_new_sign_in(signed_in: FlaskClient, rp: str) -> None:
@@ -127,8 +132,9 @@ def test_third_party_client_asks_for_consent_first_party_does_not(
 
     tx = re.search(r'name="tx" value="([^"]+)"', html)
     assert tx
-    resp = signed_in.post("/authorize/consent", data={"csrf_token": csrf_of(html), "tx": tx.group(1),
-                                                       "decision": "allow"})
+    resp = signed_in.post(
+        "/authorize/consent", data={"csrf_token": csrf_of(html), "tx": tx.group(1), "decision": "allow"}
+    )
     assert resp.status_code == 302 and resp.headers["Location"].startswith("/authorize?")
     final = signed_in.get(resp.headers["Location"])
     assert final.status_code == 302 and "code=" in final.headers["Location"]

@@ -27,8 +27,9 @@ def _tokens(client: FlaskClient) -> dict[str, Any]:
 
 
 def _refresh(client: FlaskClient, refresh_token: str) -> Any:
-    return client.post("/token", data={"grant_type": "refresh_token", "refresh_token": refresh_token},
-                       headers=basic())
+    return client.post(
+        "/token", data={"grant_type": "refresh_token", "refresh_token": refresh_token}, headers=basic()
+    )
 
 
 def test_refresh_rotates_and_reuse_revokes_the_family(signed_in: FlaskClient, rp: str) -> None:
@@ -46,7 +47,9 @@ def test_refresh_rotates_and_reuse_revokes_the_family(signed_in: FlaskClient, rp
     assert info.status_code == 401
 
 
-def test_concurrent_refresh_never_yields_two_live_successors(idp_app: Flask, signed_in: FlaskClient, rp: str) -> None:
+def test_concurrent_refresh_never_yields_two_live_successors(
+    idp_app: Flask, signed_in: FlaskClient, rp: str
+) -> None:
     first = _tokens(signed_in)
 
     def use(_: int) -> Any:
@@ -70,11 +73,25 @@ def test_wrong_client_secret_is_invalid_client(signed_in: FlaskClient, rp: str) 
 def test_client_secret_post_works_when_registered(services: Any, browser_client: FlaskClient) -> None:
     from idp.oidc.clients import ClientService, ClientSpec
 
-    ClientService(services.db, services.settings).add(ClientSpec(
-        client_id="svc", secret="svc-secret-0123456789", redirect_uris=[], grant_types=["client_credentials"],
-        auth_method="client_secret_post", access_token_alg="ES256", scope="profile"))
-    resp = browser_client.post("/token", data={"grant_type": "client_credentials", "client_id": "svc",
-                                               "client_secret": "svc-secret-0123456789"})
+    ClientService(services.db, services.settings).add(
+        ClientSpec(
+            client_id="svc",
+            secret="svc-secret-0123456789",
+            redirect_uris=[],
+            grant_types=["client_credentials"],
+            auth_method="client_secret_post",
+            access_token_alg="ES256",
+            scope="profile",
+        )
+    )
+    resp = browser_client.post(
+        "/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": "svc",
+            "client_secret": "svc-secret-0123456789",
+        },
+    )
     assert resp.status_code == 200
     token = resp.get_json()
     assert "refresh_token" not in token and "id_token" not in token
@@ -84,8 +101,9 @@ def test_client_secret_post_works_when_registered(services: Any, browser_client:
     info = browser_client.get("/userinfo", headers={"Authorization": "Bearer " + token["access_token"]})
     assert info.status_code == 403
     # Basic is not its registered method.
-    other = browser_client.post("/token", data={"grant_type": "client_credentials"},
-                                headers=basic("svc", "svc-secret-0123456789"))
+    other = browser_client.post(
+        "/token", data={"grant_type": "client_credentials"}, headers=basic("svc", "svc-secret-0123456789")
+    )
     assert other.get_json()["error"] == "invalid_client"
 
 
@@ -93,27 +111,48 @@ def test_private_key_jwt_client_authentication(services: Any, browser_client: Fl
     from idp.oidc.clients import ClientService, ClientSpec
 
     key = ECKey.generate_key("P-256", parameters={"kid": "c1", "alg": "ES256"}, private=True)
-    ClientService(services.db, services.settings).add(ClientSpec(
-        client_id="pkj", redirect_uris=[], grant_types=["client_credentials"], auth_method="private_key_jwt",
-        jwks=json.dumps({"keys": [key.as_dict(private=False)]}), scope="profile"))
+    ClientService(services.db, services.settings).add(
+        ClientSpec(
+            client_id="pkj",
+            redirect_uris=[],
+            grant_types=["client_credentials"],
+            auth_method="private_key_jwt",
+            jwks=json.dumps({"keys": [key.as_dict(private=False)]}),
+            scope="profile",
+        )
+    )
 
     def assertion(jti: str) -> str:
         now = int(time.time())
-        claims = {"iss": "pkj", "sub": "pkj", "aud": ISSUER + "/token", "iat": now, "exp": now + 60, "jti": jti}
+        claims = {
+            "iss": "pkj",
+            "sub": "pkj",
+            "aud": ISSUER + "/token",
+            "iat": now,
+            "exp": now + 60,
+            "jti": jti,
+        }
         return jwt.encode({"alg": "ES256", "kid": "c1"}, claims, key)
 
-    form = {"grant_type": "client_credentials",
-            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}
+    form = {
+        "grant_type": "client_credentials",
+        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+    }
     ok = browser_client.post("/token", data={**form, "client_assertion": assertion("j1")})
     assert ok.status_code == 200, ok.get_data(as_text=True)
     replay = browser_client.post("/token", data={**form, "client_assertion": assertion("j1")})
     assert replay.get_json()["error"] == "invalid_client"
     stranger = ECKey.generate_key("P-256", parameters={"kid": "c1"}, private=True)
     now = int(time.time())
-    forged = jwt.encode({"alg": "ES256", "kid": "c1"}, {"iss": "pkj", "sub": "pkj", "aud": ISSUER + "/token",
-                                                        "exp": now + 60, "jti": "j2"}, stranger)
-    assert browser_client.post("/token", data={**form, "client_assertion": forged}).get_json()["error"] == \
-        "invalid_client"
+    forged = jwt.encode(
+        {"alg": "ES256", "kid": "c1"},
+        {"iss": "pkj", "sub": "pkj", "aud": ISSUER + "/token", "exp": now + 60, "jti": "j2"},
+        stranger,
+    )
+    assert (
+        browser_client.post("/token", data={**form, "client_assertion": forged}).get_json()["error"]
+        == "invalid_client"
+    )
 
 
 def _keys(client: FlaskClient) -> Any:
@@ -129,28 +168,45 @@ def test_introspection_and_revocation(signed_in: FlaskClient, rp: str, services:
     active = signed_in.post("/introspect", data={"token": tokens["access_token"]}, headers=basic())
     assert active.status_code == 200 and active.get_json()["active"] is True
     assert active.get_json()["client_id"] == "rp"
-    rt = signed_in.post("/introspect", data={"token": tokens["refresh_token"],
-                                             "token_type_hint": "refresh_token"}, headers=basic())
+    rt = signed_in.post(
+        "/introspect",
+        data={"token": tokens["refresh_token"], "token_type_hint": "refresh_token"},
+        headers=basic(),
+    )
     assert rt.get_json()["active"] is True
     # Another client learns nothing about rp's tokens.
-    ClientService(services.db, services.settings).add(ClientSpec(
-        client_id="nosy", secret="nosy-secret-0123456789", redirect_uris=[], grant_types=["client_credentials"]))
-    nosy = signed_in.post("/introspect", data={"token": tokens["access_token"]},
-                          headers=basic("nosy", "nosy-secret-0123456789"))
+    ClientService(services.db, services.settings).add(
+        ClientSpec(
+            client_id="nosy",
+            secret="nosy-secret-0123456789",
+            redirect_uris=[],
+            grant_types=["client_credentials"],
+        )
+    )
+    nosy = signed_in.post(
+        "/introspect", data={"token": tokens["access_token"]}, headers=basic("nosy", "nosy-secret-0123456789")
+    )
     assert nosy.get_json() == {"active": False}
     assert signed_in.post("/introspect", data={"token": tokens["access_token"]}).status_code == 401
     revoked = signed_in.post("/revoke", data={"token": tokens["access_token"]}, headers=basic())
     assert revoked.status_code == 200
-    assert signed_in.post("/introspect", data={"token": tokens["access_token"]},
-                          headers=basic()).get_json() == {"active": False}
-    assert signed_in.get("/userinfo", headers={"Authorization": "Bearer " + tokens["access_token"]}).status_code \
+    assert signed_in.post(
+        "/introspect", data={"token": tokens["access_token"]}, headers=basic()
+    ).get_json() == {"active": False}
+    assert (
+        signed_in.get("/userinfo", headers={"Authorization": "Bearer " + tokens["access_token"]}).status_code
         == 401
+    )
     # Revoking the refresh token ends the family (RFC 7009 §2.1).
-    assert signed_in.post("/revoke", data={"token": tokens["refresh_token"]}, headers=basic()).status_code == 200
+    assert (
+        signed_in.post("/revoke", data={"token": tokens["refresh_token"]}, headers=basic()).status_code == 200
+    )
     assert _refresh(signed_in, tokens["refresh_token"]).get_json()["error"] == "invalid_grant"
     # Unknown tokens: 200 per RFC 7009 §2.2, inactive per RFC 7662.
     assert signed_in.post("/revoke", data={"token": "nonsense"}, headers=basic()).status_code == 200
-    assert signed_in.post("/introspect", data={"token": "a.b.c"}, headers=basic()).get_json() == {"active": False}
+    assert signed_in.post("/introspect", data={"token": "a.b.c"}, headers=basic()).get_json() == {
+        "active": False
+    }
 
 
 def _b64(data: dict[str, Any]) -> str:
@@ -179,8 +235,9 @@ def test_userinfo_refuses_forged_and_downgraded_tokens(signed_in: FlaskClient, r
     assert status(hs) == 401
     # Headers that point at other keys are refused even with a valid signature elsewhere.
     stranger = RSAKey.generate_key(2048, parameters={"kid": "evil"}, private=True)
-    jku = jwt.encode({"alg": "RS256", "typ": "at+jwt", "kid": "evil", "jku": "https://evil.example/jwks"},
-                     claims, stranger)
+    jku = jwt.encode(
+        {"alg": "RS256", "typ": "at+jwt", "kid": "evil", "jku": "https://evil.example/jwks"}, claims, stranger
+    )
     assert status(jku) == 401
     expired = dict(claims, exp=int(time.time()) - 10)
     assert status(f"{header}.{_b64(expired)}.{signature}") == 401

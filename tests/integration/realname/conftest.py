@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -41,7 +40,9 @@ def codec() -> IdentityCodec:
 
 
 @pytest.fixture()
-def profiles(database: Database, store: EphemeralStore, codec: IdentityCodec, source_url: str) -> ProfileService:
+def profiles(
+    database: Database, store: EphemeralStore, codec: IdentityCodec, source_url: str
+) -> ProfileService:
     return ProfileService(database, store, codec, NationalSourceClient(source_url, TOKEN, allow_private=True))
 
 
@@ -86,5 +87,3 @@ def photo(color: str = "white", fmt: str = "JPEG") -> bytes:
 
 def actor(user_id: str) -> Actor:
     return Actor(user_id=user_id, ip="203.0.113.7", request_id="test")
-
-

@@ -38,7 +38,11 @@ def _claims(database: Database, user_id: str, scope: str, allow_idcard: bool = F
 
 
 def test_matching_profile_is_verified_and_tokens_say_so(
-    profiles: ProfileService, accounts: AccountService, database: Database, demo_person: Any, codec: IdentityCodec
+    profiles: ProfileService,
+    accounts: AccountService,
+    database: Database,
+    demo_person: Any,
+    codec: IdentityCodec,
 ) -> None:
     uid = _user(accounts)
     outcome = profiles.save(actor(uid), profile_of(demo_person))
@@ -47,13 +51,19 @@ def test_matching_profile_is_verified_and_tokens_say_so(
     assert user.realname_status == "verified"
     # Encrypted at rest: the stored value is not the number, and masking keeps 4 + 4.
     assert demo_person.id_number not in (profile.id_number_enc or "")
-    assert profiles.masked_id_number(profile) == demo_person.id_number[:4] + "*" * 10 + demo_person.id_number[-4:]
+    assert (
+        profiles.masked_id_number(profile)
+        == demo_person.id_number[:4] + "*" * 10 + demo_person.id_number[-4:]
+    )
     claims = _claims(database, uid, "openid realname")
     assert claims["realname_status"] == "verified"
     verification = claims["verified_claims"]["verification"]
     assert verification["trust_framework"] == "cn_national_id_register"
     assert verification["evidence"] == [{"type": "electronic_record"}]
-    assert claims["verified_claims"]["claims"] == {"name": demo_person.name, "birthdate": demo_person.birth_date}
+    assert claims["verified_claims"]["claims"] == {
+        "name": demo_person.name,
+        "birthdate": demo_person.birth_date,
+    }
     assert "id_number" not in claims
     assert _claims(database, uid, "openid realname idcard", allow_idcard=False).get("id_number") is None
     assert _claims(database, uid, "openid idcard", allow_idcard=True)["id_number"] == demo_person.id_number
@@ -67,11 +77,17 @@ def test_identity_fields_are_read_only_once_verified(
     with pytest.raises(PermissionDenied):
         profiles.save(actor(uid), profile_of(demo_person, name="李四"))
     # Non-identity fields stay editable.
-    assert profiles.save(actor(uid), profile_of(demo_person, address="上海市")).status is RealnameStatus.VERIFIED
+    assert (
+        profiles.save(actor(uid), profile_of(demo_person, address="上海市")).status is RealnameStatus.VERIFIED
+    )
 
 
 def test_mismatch_fails_then_review_approves(
-    profiles: ProfileService, reviews: ReviewService, accounts: AccountService, database: Database, demo_person: Any
+    profiles: ProfileService,
+    reviews: ReviewService,
+    accounts: AccountService,
+    database: Database,
+    demo_person: Any,
 ) -> None:
     uid = _user(accounts)
     reviewer = _user(accounts, "checker", roles=("reviewer",))
@@ -121,8 +137,9 @@ def test_reject_gives_the_reason_and_allows_a_new_attempt(
         reviews.decide(actor(reviewer), request_id, approve=True)
 
 
-def test_reviewer_rules(profiles: ProfileService, reviews: ReviewService, accounts: AccountService,
-                        demo_person: Any) -> None:
+def test_reviewer_rules(
+    profiles: ProfileService, reviews: ReviewService, accounts: AccountService, demo_person: Any
+) -> None:
     uid = _user(accounts)
     stranger = _user(accounts, "nosy_one")
     profiles.save(actor(uid), profile_of(demo_person, name="张伟伟"))
@@ -179,8 +196,9 @@ def test_editing_identity_during_review_discards_uploads(
     assert reviews.current_documents(uid) == {}
 
 
-def test_one_verified_account_per_identity(profiles: ProfileService, accounts: AccountService,
-                                           demo_person: Any) -> None:
+def test_one_verified_account_per_identity(
+    profiles: ProfileService, accounts: AccountService, demo_person: Any
+) -> None:
     first, second = _user(accounts, "first_one"), _user(accounts, "second_one")
     assert profiles.save(actor(first), profile_of(demo_person)).status is RealnameStatus.VERIFIED
     outcome = profiles.save(actor(second), profile_of(demo_person))
@@ -188,24 +206,36 @@ def test_one_verified_account_per_identity(profiles: ProfileService, accounts: A
     assert "其他账号" in outcome.message
 
 
-def test_invalid_numbers_never_reach_the_source(profiles: ProfileService, accounts: AccountService,
-                                                demo_person: Any) -> None:
+def test_invalid_numbers_never_reach_the_source(
+    profiles: ProfileService, accounts: AccountService, demo_person: Any
+) -> None:
     uid = _user(accounts)
     bad = demo_person.id_number[:-1] + ("0" if demo_person.id_number[-1] != "0" else "1")
-    for changes in ({"id_number": bad}, {"birth_date": "1999-01-01"}, {"id_number": "12345"},
-                    {"gender": "robot"}, {"ethnicity": "99"}, {"birth_date": "yesterday"}):
+    for changes in (
+        {"id_number": bad},
+        {"birth_date": "1999-01-01"},
+        {"id_number": "12345"},
+        {"gender": "robot"},
+        {"ethnicity": "99"},
+        {"birth_date": "yesterday"},
+    ):
         with pytest.raises(ProfileInvalid) as err:
             profiles.save(actor(uid), profile_of(demo_person, **changes))
         assert err.value.problems
     assert profiles.load(uid)[0].realname_status == "unverified"
 
 
-def test_source_down_leaves_status_unchanged(database: Database, store: Any, codec: IdentityCodec,
-                                             accounts: AccountService, demo_person: Any) -> None:
+def test_source_down_leaves_status_unchanged(
+    database: Database, store: Any, codec: IdentityCodec, accounts: AccountService, demo_person: Any
+) -> None:
     from tests.support.live import free_port
 
-    dead = ProfileService(database, store, codec,
-                          NationalSourceClient(f"http://127.0.0.1:{free_port()}", "t", allow_private=True))
+    dead = ProfileService(
+        database,
+        store,
+        codec,
+        NationalSourceClient(f"http://127.0.0.1:{free_port()}", "t", allow_private=True),
+    )
     uid = _user(accounts)
     with pytest.raises(VerificationUnavailable):
         dead.save(actor(uid), profile_of(demo_person))
@@ -222,12 +252,17 @@ def test_daily_attempt_limit(profiles: ProfileService, accounts: AccountService,
         profiles.save(actor(uid), profile_of(demo_person))
 
 
-def test_hostile_uploads_are_refused(profiles: ProfileService, reviews: ReviewService, accounts: AccountService,
-                                     demo_person: Any) -> None:
+def test_hostile_uploads_are_refused(
+    profiles: ProfileService, reviews: ReviewService, accounts: AccountService, demo_person: Any
+) -> None:
     uid = _user(accounts)
     profiles.save(actor(uid), profile_of(demo_person, name="张伟伟"))
-    for data in (b"<svg xmlns='http://www.w3.org/2000/svg'/>", b"%PDF-1.4", b"\x00" * 100,
-                 b"\xff\xd8\xff" + b"A" * (6 * 1024 * 1024)):
+    for data in (
+        b"<svg xmlns='http://www.w3.org/2000/svg'/>",
+        b"%PDF-1.4",
+        b"\x00" * 100,
+        b"\xff\xd8\xff" + b"A" * (6 * 1024 * 1024),
+    ):
         with pytest.raises(UploadRejected):
             reviews.upload(actor(uid), "front", data)
     assert reviews.current_documents(uid) == {}
@@ -241,8 +276,9 @@ def test_uploads_only_after_a_failed_check(reviews: ReviewService, accounts: Acc
         reviews.upload(actor(uid), "front", photo())
 
 
-def test_profile_rows_hold_no_plain_number(profiles: ProfileService, accounts: AccountService, database: Database,
-                                           demo_person: Any) -> None:
+def test_profile_rows_hold_no_plain_number(
+    profiles: ProfileService, accounts: AccountService, database: Database, demo_person: Any
+) -> None:
     uid = _user(accounts)
     profiles.save(actor(uid), profile_of(demo_person))
     with database.transaction() as session:
