@@ -155,7 +155,9 @@ def _coerce(raw: str, default: Any, name: str) -> Any:
     return raw
 
 
-def load_settings(environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None) -> Settings:
+def load_settings(
+    environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+) -> Settings:
     """Build settings from ``IDP_*`` variables, then apply ``overrides`` (tests, CLI)."""
     env = os.environ if environ is None else environ
     base = Settings()

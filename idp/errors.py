@@ -59,7 +59,9 @@ class StoreUnavailable(DomainError):
     exit_code = 69
 
     def __init__(self, detail: str = "store unavailable") -> None:
-        super().__init__("服务暂时不可用,请稍后再试。 Service temporarily unavailable, please try again later.", detail)
+        super().__init__(
+            "服务暂时不可用,请稍后再试。 Service temporarily unavailable, please try again later.", detail
+        )
 
 
 class RealnameNotVerified(DomainError):

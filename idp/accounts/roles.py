@@ -24,5 +24,12 @@ def grant_role(db: Database, username: str, role: str, actor: str, ip: str | Non
         if user.has_role(role):
             return
         user.roles = ",".join(sorted(user.role_set | {role}))
-        record(session, event="account.role_granted", actor=actor, ip=ip, request_id=None, target=user.id,
-               role=role)
+        record(
+            session,
+            event="account.role_granted",
+            actor=actor,
+            ip=ip,
+            request_id=None,
+            target=user.id,
+            role=role,
+        )

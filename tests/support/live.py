@@ -41,7 +41,9 @@ def running(
             deadline = time.monotonic() + timeout
             while True:
                 if proc.poll() is not None:
-                    raise RuntimeError(f"{args[0]} exited with {proc.returncode}: {log_path.read_text()[-3000:]}")
+                    raise RuntimeError(
+                        f"{args[0]} exited with {proc.returncode}: {log_path.read_text()[-3000:]}"
+                    )
                 try:
                     if requests.get(ready_url, timeout=1).status_code == 200:
                         break
