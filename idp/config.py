@@ -83,8 +83,24 @@ class Settings:
     default_locale: str = "zh"
     #: Maximum password age in days; 0 means no forced change (NIST SP 800-63B).
     password_max_age_days: int = 0
-    #: Directory for the development outbox of one-time codes.
+    #: Directory of the outbox: one file per message (codes, notices) that no SMTP relay or SMS gateway sends.
     outbox_dir: str = str(INSTANCE_DIR / "outbox")
+    #: SMTP relay for e-mail (codes, notices); empty: every message goes to the outbox.
+    smtp_host: str = ""
+    #: Port of the SMTP relay: 587 for STARTTLS, 465 with ``IDP_SMTP_SSL``.
+    smtp_port: int = 587
+    #: Login name at the SMTP relay; empty: no authentication.
+    smtp_user: str = ""
+    #: Password at the SMTP relay.
+    smtp_password: str = ""
+    #: ``From`` address of e-mail; required with ``IDP_SMTP_HOST``.
+    smtp_from: str = ""
+    #: Upgrade the SMTP connection with STARTTLS, refusing relays that do not offer it.
+    smtp_starttls: bool = True
+    #: Implicit TLS to the SMTP relay from the first byte (port 465); STARTTLS is then not used.
+    smtp_ssl: bool = False
+    #: Seconds for connecting to the SMTP relay and for each of its replies.
+    smtp_timeout: float = 10.0
     #: Behind a reverse proxy: number of trusted proxies setting ``X-Forwarded-For``.
     trusted_proxies: int = 0
 
@@ -108,6 +124,8 @@ class Settings:
         if not self.issuer.startswith(("http://", "https://")) or self.issuer.endswith("/"):
             raise ConfigError("IDP_ISSUER must be an http(s) URL without a trailing slash")
         self.data_key_bytes()
+        if self.smtp_host and "@" not in self.smtp_from:
+            raise ConfigError("IDP_SMTP_FROM must be an e-mail address when IDP_SMTP_HOST is set")
         if self.production:
             problems = []
             if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32:
@@ -120,6 +138,8 @@ class Settings:
                 problems.append("IDP_REALNAME_SOURCE_TOKEN is the development value")
             if self.captcha == "off":
                 problems.append("IDP_CAPTCHA is off")
+            if self.smtp_host and not (self.smtp_starttls or self.smtp_ssl):
+                problems.append("IDP_SMTP_HOST is used without STARTTLS or TLS")
             if problems:
                 raise ConfigError("refusing to start in production: " + "; ".join(problems))
         return self

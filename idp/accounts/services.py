@@ -37,6 +37,7 @@ from idp.audit.services import record, record_event
 from idp.config import Settings
 from idp.db import Database, utcnow
 from idp.errors import Conflict, DomainError, InvalidInput
+from idp.orgs.login import legal_login_name
 from idp.store import EphemeralStore
 
 #: Login names: ASCII letters, digits and underscore, 4 to 32 characters (the platform's own rule:
@@ -61,6 +62,13 @@ class LoginThrottled(DomainError):
 
     def __init__(self) -> None:
         super().__init__(N_("登录尝试过于频繁,请稍后再试。"), "client IP over the failure limit")
+
+
+class PasswordCheckFailed(DomainError):
+    """The current password given to confirm a change is wrong, or the account is locked for now."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(N_("当前密码不正确。连续多次错误后将暂时锁定,请稍后再试。"), detail)
 
 
 @dataclass(frozen=True)
@@ -196,7 +204,7 @@ class AccountService:
 
     # --- sign-in ---------------------------------------------------------------------------------------
 
-    def needs_captcha(self, username: str, ip: str) -> bool:
+    def needs_captcha(self, username: str, ip: str, account_type: str = AccountType.NATURAL.value) -> bool:
         """Whether the sign-in form must carry a solved captcha (mode ``settings.captcha``)."""
         mode = self.settings.captcha
         if mode == "always":
@@ -204,6 +212,8 @@ class AccountService:
         if mode == "off":
             return False
         threshold = self.settings.captcha_after
+        if account_type == AccountType.LEGAL.value and username.strip():
+            username = legal_login_name(self.db, username.strip())
         if username.strip() and self.throttle.failures(username) >= threshold:
             return True
         return self.throttle.ip_failures(ip) >= threshold
@@ -225,6 +235,9 @@ class AccountService:
         client = Client(ip=ip, request_id=request_id)
         if account_type not in {t.value for t in AccountType}:
             raise InvalidInput(N_("账号类型无效。"), f"account type {account_type[:20]!r}")
+        if account_type == AccountType.LEGAL.value:
+            # A unit's credit code stands for its admin's login name: one account, one counter.
+            username = legal_login_name(self.db, username)
         # Audit rows name the login name only when it is a well-formed one, never arbitrary typed text
         # (people type passwords into the name field).
         target = username_key(username) if USERNAME_PATTERN.fullmatch(username.strip()) else None
@@ -257,6 +270,70 @@ class AccountService:
             self._refused(user, target, client, reason, attempt.failures, account_type)
         self.throttle.succeeded(username)
         return self._signed_in(user, password, result, client)
+
+    # --- a signed-in person's password: confirming it and replacing it -------------------------------
+
+    def confirm_password(self, user_id: str, password: str, client: Client) -> User:
+        """The account when ``password`` is its current one, else PasswordCheckFailed / LoginThrottled.
+
+        A check like a sign-in (SECURITY.md: the throttling "applies to every path that checks a
+        password"): the same per-account and per-IP counters and locks, the same hashing work.
+        """
+        ip = client.ip or ""
+        if self.throttle.ip_blocked(ip):
+            self._audit("password.check.throttled", user_id, user_id, client)
+            raise LoginThrottled()
+        user = self.get(user_id)
+        if user is None or user.disabled:
+            verify_dummy(self.params)
+            raise PasswordCheckFailed("account gone or disabled")
+        attempt = self.throttle.begin(user.username)
+        if attempt.allowed:
+            ok = self._check(user, password).ok
+        else:
+            verify_dummy(self.params)
+            ok = False
+        if not ok:
+            self.throttle.failed(ip)
+            reason = "bad_password" if attempt.allowed else "locked"
+            self._audit(
+                "password.check.failure",
+                user.id,
+                user.id,
+                client,
+                reason=reason,
+                failures=attempt.failures,
+                lock_seconds=attempt.lock_seconds,
+            )
+            raise PasswordCheckFailed(reason)
+        self.throttle.succeeded(user.username)
+        return user
+
+    def set_password(self, user_id: str, password: str, *, event: str, client: Client) -> User:
+        """Replace the password (policy checked, argon2id); audited as ``event`` in the same transaction."""
+        user = self.get(user_id)
+        if user is None:
+            raise InvalidInput(N_("账号不存在或已停用。"), "account vanished")
+        check_password(password, user.username)
+        new_hash = hash_password(password, self.params)
+        with self.db.transaction() as session:
+            current = session.get(User, user_id)
+            if current is None:
+                raise InvalidInput(N_("账号不存在或已停用。"), "account vanished")
+            current.password_hash = new_hash
+            current.legacy_hash_scheme = None
+            current.password_changed_at = utcnow()
+            record(
+                session,
+                event=event,
+                actor=current.id,
+                ip=client.ip,
+                request_id=client.request_id,
+                target=current.id,
+            )
+        # A new password starts with a clean slate: locks from guesses at the old one are lifted.
+        self.throttle.succeeded(current.username)
+        return current
 
     def _check(self, user: User | None, password: str) -> Verification:
         if user is None or user.password_hash is None:

@@ -8,6 +8,10 @@
   with a TTL of the idle timeout, refreshed on use, never past ``session_lifetime`` after creation
   (SECURITY.md: 30 minutes idle, 12 hours absolute by default).
 * :func:`start_session` always issues a new cookie (no session fixation, OWASP ASVS V7.2.4).
+* :func:`end_sessions_of` ends every session of one person at once (password reset or change):
+  the store keeps no list of a person's sessions, so it writes ``sso-user:{<user_id>}`` with the
+  time in nanoseconds, and a session issued before that time is refused and removed when next
+  seen. The mark lives as long as a session can, so it never outlasts what it has to refuse.
 
 Views use the module functions; an ``after_request`` hook writes or clears the cookie.
 """
@@ -51,6 +55,8 @@ class SSOSession:
     #: client_ids the session signed in to, for back-channel logout.
     clients: list[str] = field(default_factory=list)
     last_seen: int = 0
+    #: When this session id was issued, nanoseconds since the epoch (compared with end marks).
+    issued_ns: int = 0
 
 
 def cookie_name() -> str:
@@ -63,6 +69,10 @@ def session_id_for(cookie_value: str) -> str:
 
 def _key(sid: str) -> str:
     return f"sso:{{{sid}}}"
+
+
+def _user_key(user_id: str) -> str:
+    return f"sso-user:{{{user_id}}}"
 
 
 def _ttl(created: int, now: int) -> int:
@@ -95,6 +105,7 @@ def _load(sid: str) -> SSOSession | None:
             amr=[str(m) for m in data.get("amr", [])],
             clients=[str(c) for c in data.get("clients", [])],
             last_seen=int(data.get("last_seen", 0)),
+            issued_ns=int(data.get("issued_ns", 0)),
         )
     except (ValueError, KeyError, TypeError):
         # An unreadable entry is no session; it will expire by itself.
@@ -119,6 +130,7 @@ def start_session(user_id: str, amr: list[str]) -> SSOSession:
         amr=list(amr),
         clients=list(carried),
         last_seen=now,
+        issued_ns=time.time_ns(),
     )
     if previous is not None:
         services().store.delete(_key(previous.sid))
@@ -150,6 +162,10 @@ def _from_cookie() -> SSOSession | None:
     if session is None or _ttl(session.created, now) < 1:
         g.sso_cookie = ""
         return None
+    if _ended_by_mark(session):
+        services().store.delete(_key(session.sid))
+        g.sso_cookie = ""
+        return None
     if now - session.last_seen >= min(REFRESH_EVERY, services().settings.session_idle // 4):
         session.last_seen = now
         _save(session, now)
@@ -175,6 +191,30 @@ def end_session() -> SSOSession | None:
     g.sso_session = None
     g.sso_cookie = ""
     return session
+
+
+def end_sessions_of(user_id: str) -> None:
+    """End every session of ``user_id`` issued until now, in every browser.
+
+    A session this request starts afterwards (:func:`start_session`) is not affected, which is how
+    a password change keeps the person signed in here while their other sessions end.
+    """
+    services().store.put(_user_key(user_id), str(time.time_ns()), services().settings.session_lifetime)
+    # Tokens issued to relying parties in those sessions end too (installed by the OIDC side).
+    revoke = services().extras.get("revoke_user_tokens")
+    if callable(revoke):
+        revoke(user_id)
+
+
+def _ended_by_mark(session: SSOSession) -> bool:
+    mark = services().store.get(_user_key(session.user_id))
+    if mark is None:
+        return False
+    try:
+        return session.issued_ns <= int(mark)
+    except ValueError:
+        # Only tampering makes an unreadable mark; refusing the session is the safe reading.
+        return True
 
 
 def _write_cookie(response: Response) -> Response:
