@@ -34,6 +34,7 @@ from prometheus_client import (
 )
 
 from idp.context import services
+from idp.realname.masking import RedactingFilter, redact
 
 REQUEST_ID_HEADER = "X-Request-ID"
 #: What a request id from outside may look like; anything else is replaced, so ids stay safe to log.
@@ -156,9 +157,13 @@ def configure_logging(level: str = "INFO", json_lines: bool = True) -> None:
     handler.setFormatter(
         JsonFormatter() if json_lines else EscapingFormatter("%(asctime)s %(levelname)s %(name)s %(message)s")
     )
+    # ID numbers and mobiles are masked in every line, whoever logs them.
+    handler.addFilter(RedactingFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Authlib logs issued tokens at DEBUG; tokens never go to the log.
+    logging.getLogger("authlib").setLevel(max(logging.INFO, root.level))
 
 
 def _ensure_access_log_output() -> None:
@@ -229,7 +234,7 @@ def _finish(response: Response) -> Response:
         extra={
             "fields": {
                 "method": method,
-                "path": escape_control(request.path[:MAX_LOGGED_PATH]),
+                "path": escape_control(redact(request.path[:MAX_LOGGED_PATH])),
                 "status": response.status_code,
                 "duration_ms": round(duration * 1000, 1),
                 "request_id": request_id(),

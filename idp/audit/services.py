@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from idp.audit.models import AuditEvent
 from idp.db import Database
+from idp.realname.masking import redact
 
 #: Detail keys that could carry a secret or a full identity number (SECURITY.md "Personal data and
 #: logs"). A key with one of these words as a ``_``-separated part, or one of the exact names, is
@@ -37,7 +38,7 @@ def _clean_detail(key: str, value: Any) -> Any:
     if lowered in FORBIDDEN_DETAIL_KEYS or FORBIDDEN_DETAIL_WORDS.intersection(lowered.split("_")):
         raise ValueError(f"audit detail {key!r} may hold a secret and is not recorded")
     if isinstance(value, str):
-        return value[:MAX_DETAIL_TEXT]
+        return redact(value)[:MAX_DETAIL_TEXT]
     if value is None or isinstance(value, bool | int | float):
         return value
     if isinstance(value, list | tuple):
@@ -61,7 +62,8 @@ def record(
         actor=(actor or "anonymous")[:64],
         ip=_clip(ip, 64),
         request_id=_clip(request_id, 64),
-        target=_clip(target, 128),
+        # A login name typed as a full ID number must not land in the log unmasked.
+        target=_clip(redact(target) if target else target, 128),
         details=json.dumps(
             {key: _clean_detail(key, value) for key, value in sorted(details.items())}, ensure_ascii=False
         ),

@@ -43,6 +43,9 @@ class ReviewItem:
     document_type: str | None
     duplicate: bool
     document_ids: dict[str, str]
+    #: ``pending``, or the decision taken (``approved`` / ``rejected``) and its reason.
+    state: str = "pending"
+    reason: str | None = None
 
 
 class ReviewService:
@@ -246,6 +249,8 @@ class ReviewService:
             snapshot.get("document_type"),
             duplicate,
             docs,
+            request.state,
+            request.reason,
         )
 
     def image(self, actor: Actor, document_id: str) -> tuple[bytes, str]:

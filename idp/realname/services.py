@@ -11,7 +11,7 @@ Rules (DESIGN.md identity model, SECURITY.md real-name verification):
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Protocol
 
@@ -27,7 +27,15 @@ from idp.realname.identity import IdentityCodec
 from idp.realname.idnumber import validate_document
 from idp.realname.masking import mask_id_number
 from idp.realname.models import PersonProfile, Verification, VerifiedIdentity
-from idp.realname.reference import DocumentType, Gender, RegionType, continent, country, ethnicity
+from idp.realname.reference import (
+    DocumentType,
+    Gender,
+    RegionType,
+    continent,
+    country,
+    documents_for,
+    ethnicity,
+)
 from idp.realname.source import VerificationResult
 from idp.realname.status import RealnameStatus, transition
 from idp.store import EphemeralStore, flow_key
@@ -68,6 +76,9 @@ class ProfileInput:
     continent: str = ""
     country: str = ""
     address: str = ""
+    #: A blank ``id_number`` keeps the stored one instead of clearing it, so that forms never need
+    #: to show the full number (SECURITY.md: masked wherever shown).
+    keep_id_number: bool = False
 
 
 @dataclass
@@ -116,6 +127,8 @@ class ProfileService:
 
     def save(self, actor: Actor, data: ProfileInput) -> SaveOutcome:
         """Validate and store the profile, then run the automatic check when it can run."""
+        if data.keep_id_number and not data.id_number.strip():
+            data = replace(data, id_number=self._stored_number(actor.user_id) or "")
         clean = self._validate(data)
         with self.db.transaction() as session:
             user = session.get(User, actor.user_id)
@@ -156,6 +169,11 @@ class ProfileService:
             return SaveOutcome(status, "保存成功。 Saved.")
         return self._automatic_check(actor, clean)
 
+    def _stored_number(self, user_id: str) -> str | None:
+        with self.db.transaction() as session:
+            profile = session.get(PersonProfile, user_id)
+            return self.codec.open_number(profile.id_number_enc) if profile else None
+
     def _validate(self, data: ProfileInput) -> dict[str, object]:
         problems: dict[str, str] = {}
         clean: dict[str, object] = {}
@@ -178,6 +196,10 @@ class ProfileService:
             problems["ethnicity"] = "请从列表中选择。 Choose from the list."
         clean["continent"] = data.continent if data.continent and continent(data.continent) else None
         clean["country"] = data.country if data.country and country(data.country) else None
+        for name in ("continent", "country"):
+            if getattr(data, name) and clean[name] is None:
+                problems[name] = "请从列表中选择。 Choose from the list."
+        self._check_combinations(clean, problems)
         for name, label in (
             ("birth_date", "出生日期"),
             ("id_valid_from", "有效期起"),
@@ -204,6 +226,25 @@ class ProfileService:
         if problems:
             raise ProfileInvalid(problems)
         return clean
+
+    @staticmethod
+    def _check_combinations(clean: dict[str, object], problems: dict[str, str]) -> None:
+        """Choices that are each valid but do not fit together (forms may offer every option
+        when scripts are off, so the server decides)."""
+        region, document = clean["region_type"], clean["document_type"]
+        if (
+            isinstance(region, str)
+            and isinstance(document, str)
+            and not {"region_type", "document_type"} & problems.keys()
+            and DocumentType(document) not in documents_for(RegionType(region))
+        ):
+            problems["document_type"] = (
+                "该证件类型与所选类型不符。 This document type does not fit the chosen region type."
+            )
+        place, nation = clean["continent"], clean["country"]
+        found = country(nation) if isinstance(nation, str) else None
+        if isinstance(place, str) and found is not None and found.continent != place:
+            problems["country"] = "所属国家不在所选大洲。 The country is not on the chosen continent."
 
     def _apply(self, user: User, profile: PersonProfile, clean: dict[str, object]) -> None:
         user.name = clean["name"]  # type: ignore[assignment]

@@ -154,3 +154,14 @@ def test_audit_and_accounts_revisions_go_down_and_up_with_data(scratch_url: str)
         assert {"users", "audit_events"} <= set(inspect(database.engine).get_table_names())
     finally:
         database.engine.dispose()
+
+
+def test_an_id_number_typed_as_login_name_is_masked_in_the_audit_log(database: Database) -> None:
+    from idp.audit.services import record
+
+    number = "110108198506151358"
+    with database.transaction() as session:
+        row = record(session, event="login.failure", actor=None, ip="192.0.2.1", request_id="r1", target=number,
+                     note=f"typed {number}")
+    assert number not in (row.target or "") and number not in row.details
+    assert (row.target or "").startswith("1101") and (row.target or "").endswith("1358")
