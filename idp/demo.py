@@ -1,4 +1,4 @@
-"""Demo data for the embedded single-machine mode: the training system's client and a demo person.
+"""Demo data for the embedded single-machine mode: the training system's client, demo people, the catalogue.
 
 Idempotent: seeding twice changes nothing. Every value here is for a local demo only; production
 mode refuses to seed.
@@ -6,22 +6,15 @@ mode refuses to seed.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from idp.accounts.services import AccountService
+from idp.catalogue.demo import seed_catalogue, training_catalogue
 from idp.config import Settings
 from idp.db import Database
 from idp.errors import Conflict, PermissionDenied
 from idp.oidc.clients import ClientService, ClientSpec
 from idp.store import EphemeralStore
-
-TRAINING_ENTRIES = (("项目管理", "/projects"), ("对接洽谈", "/matchmaking"), ("学员考试", "/exams"))
-TRAINING_CATALOGUE: dict[str, object] = {
-    "matter": "因公出国(境)培训",
-    "department": "引进国外智力管理司",
-    "code": "11100000000013127Y4000117056001",
-}
 
 
 @dataclass(frozen=True)
@@ -42,8 +35,6 @@ def seed(db: Database, store: EphemeralStore, settings: Settings, demo: DemoSett
     clients = ClientService(db, settings)
     if clients.get("training") is None:
         base = demo.rp_base_url.rstrip("/")
-        entries = [{"name": name, "url": base + path} for name, path in TRAINING_ENTRIES]
-        catalogue = dict(TRAINING_CATALOGUE, entries=entries)
         clients.add(
             ClientSpec(
                 client_id="training",
@@ -54,7 +45,7 @@ def seed(db: Database, store: EphemeralStore, settings: Settings, demo: DemoSett
                 backchannel_logout_uri=f"{base}/backchannel-logout",
                 first_party=True,
                 allow_idcard=True,
-                catalogue=json.dumps(catalogue, ensure_ascii=False),
+                catalogue=training_catalogue(base),
             )
         )
         created.append(f"client training (secret {demo.rp_client_secret}) -> {base}/callback")
@@ -68,4 +59,5 @@ def seed(db: Database, store: EphemeralStore, settings: Settings, demo: DemoSett
             created.append(f"user {username} / {password}")
         except Conflict:
             pass
+    created += seed_catalogue(db, settings)
     return created

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
+from idp.catalogue.schema import validate_catalogue
 from idp.config import Settings
 from idp.db import Database
 from idp.errors import Conflict, InvalidInput, NotFound
@@ -133,6 +134,8 @@ class ClientService:
         for s in scope.split():
             if s not in SCOPES:
                 raise InvalidInput(f"unknown scope {s!r}")
+        # Stored normalised, so pages never meet a document that failed its checks.
+        catalogue = validate_catalogue(spec.catalogue) if spec.catalogue is not None else None
         client = OAuthClient(
             client_id=spec.client_id,
             name=spec.name or spec.client_id,
@@ -150,7 +153,7 @@ class ClientService:
             jwks_json=jwks,
             id_token_signed_response_alg=id_alg,
             access_token_signed_response_alg=at_alg,
-            catalogue_json=spec.catalogue,
+            catalogue_json=catalogue,
         )
         with self.db.transaction() as session:
             if session.get(OAuthClient, spec.client_id) is not None:
