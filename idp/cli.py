@@ -10,9 +10,11 @@ from typing import Any, TypeVar
 
 import click
 
+from idp.catalogue.cli import catalogue, notice
 from idp.config import Settings, load_settings
 from idp.db import Database
 from idp.errors import ConfigError, DomainError, StoreUnavailable
+from idp.orgs.cli import org
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -402,6 +404,11 @@ def demo_seed(rp_base_url: str) -> None:
     )
     for line in lines or ["demo data already present"]:
         click.echo(line)
+
+
+main.add_command(org)
+main.add_command(catalogue)
+main.add_command(notice)
 
 
 def run(argv: Sequence[str] | None = None) -> int:

@@ -55,4 +55,17 @@ def register(app: Flask) -> None:
     app.register_blueprint(assets)
     app.register_blueprint(auth.bp)
     app.register_blueprint(portal.bp)
+    from idp.web import catalogue
+
+    app.register_blueprint(catalogue.bp)
+    from idp.web import account
+
+    app.register_blueprint(account.bp)
+    from idp.web import me, review
+
+    app.register_blueprint(me.bp)
+    app.register_blueprint(review.bp)
+    from idp.web import orgs
+
+    app.register_blueprint(orgs.bp)
     app.jinja_env.globals.update(signed_in=lambda: session.current_user_id_or_none() is not None)

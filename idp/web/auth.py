@@ -43,7 +43,7 @@ def _login_page(
 ) -> Response:
     username = form.username.data or ""
     captcha_id = None
-    if accounts().needs_captcha(username, client_ip()):
+    if accounts().needs_captcha(username, client_ip(), tab):
         captcha_id, _ = captchas().new(LOGIN_FORM)
     form.captcha.data = ""
     form.captcha_id.data = captcha_id or ""
@@ -77,7 +77,7 @@ def login() -> Response:
         return _login_page(form, tab, next_url, str(first_error or gettext("请求无效")), 400)
     username = form.username.data or ""
     ip = client_ip()
-    if accounts().needs_captcha(username, ip):
+    if accounts().needs_captcha(username, ip, tab):
         solved = captchas().verify(form.captcha_id.data or "", LOGIN_FORM, form.captcha.data or "")
         if not solved:
             return _login_page(form, tab, next_url, gettext("验证码错误或已过期,请重新输入。"), 400)
@@ -90,6 +90,9 @@ def login() -> Response:
         # Someone else signs in on this browser: the previous person's session ends everywhere.
         _end_platform_session()
     sso.start_session(user.id, ["pwd"])
+    if user.account_type == "legal" and next_url == DEFAULT_NEXT:
+        # A unit admin's home is the unit console; 我的信息 is a natural person's page.
+        next_url = url_for("orgs.console")
     return redirect(next_url, code=303)  # type: ignore[return-value]
 
 
