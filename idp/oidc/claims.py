@@ -13,7 +13,7 @@ STANDARD_SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
     "realname": ("realname_status", "verified_claims"),
     "idcard": ("id_number", "id_document_type"),
 }
-CLAIMS_SUPPORTED = ("sub", "iss", "auth_time", "acr", "amr", "sid", "nonce") + tuple(
+CLAIMS_SUPPORTED = ("sub", "iss", "auth_time", "acr", "amr", "sid", "nonce", "acting_for") + tuple(
     c for claims in STANDARD_SCOPE_CLAIMS.values() for c in claims
 )
 

@@ -10,6 +10,8 @@ from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
 from authlib.oauth2.rfc7636 import CodeChallenge
 
+from idp.oidc import acting
+
 from idp.oidc.adapters import AuthorizedUser, CodeRecord
 from idp.oidc.tokens import FamilyContext
 from idp.store import flow_key
@@ -128,6 +130,10 @@ class RefreshGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
             return None
         if ctx.user_id and not self.server.idp.user_active(ctx.user_id):
             raise InvalidGrantError("the account is no longer active")
+        client_id = self.request.client.get_client_id()
+        if not acting.still_valid(self.server.idp.db, ctx.user_id, client_id, ctx.extra.get("acting")):
+            # The unit grant was revoked: no new tokens for that unit context.
+            raise InvalidGrantError("the grant to act for this unit was revoked; sign in again")
         return _Redeemed(ctx, self.request.client.get_client_id())
 
     def authenticate_user(self, refresh_token: _Redeemed) -> str | None:

@@ -15,6 +15,7 @@ from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 
 from idp.config import Settings
 from idp.db import Database
+from idp.oidc import acting
 from idp.oidc.adapters import ClientAdapter, PresentedToken
 from idp.oidc.claims import release
 from idp.oidc.grants import CodeGrant, RefreshGrant, S256Challenge, ServiceGrant
@@ -63,6 +64,16 @@ class OIDCContext:
                 self._clients.clear()
             self._clients[client_id] = (now, record)
         return record
+
+    def acting_claim(self, claims: dict[str, Any]) -> dict[str, Any] | None:
+        """The ``acting_for`` claim of an access token while its unit grant still holds, else None."""
+        if "acting_for" not in claims or not isinstance(claims.get("fid"), str):
+            return None
+        context = self.issuer.family_context(claims["fid"]).get("acting")
+        user_id = None if claims.get("gty") == "client_credentials" else claims.get("sub")
+        if context and acting.still_valid(self.db, user_id, str(claims.get("client_id")), context):
+            return dict(context["claim"])
+        return None
 
     def user_active(self, user_id: str) -> bool:
         return self.load_user_claims(user_id) is not None
@@ -205,9 +216,12 @@ class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
             "exp": claims.get("exp"),
             "iat": claims.get("iat"),
         }
-        for extra in ("aud", "jti", "auth_time", "sid", "acting_for"):
+        for extra in ("aud", "jti", "auth_time", "sid"):
             if extra in claims:
                 out[extra] = claims[extra]
+        unit = self.idp.acting_claim(claims) if token.kind == "access_token" else None
+        if unit is not None:
+            out["acting_for"] = unit
         return out
 
 

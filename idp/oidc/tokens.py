@@ -112,7 +112,9 @@ class TokenIssuer:
                 claims["auth_time"] = ctx.auth_time
             if ctx.sid:
                 claims["sid"] = ctx.sid
-            claims.update(ctx.extra.get("token_claims", {}))
+            acting = ctx.extra.get("acting")
+            if acting:
+                claims["acting_for"] = acting["claim"]
         return self.sign(claims, client.access_token_signed_response_alg, ACCESS_TOKEN_TYP), ttl
 
     def id_token(
@@ -136,6 +138,9 @@ class TokenIssuer:
             claims["sid"] = ctx.sid
         if ctx.amr:
             claims["amr"] = ctx.amr
+        acting = ctx.extra.get("acting")
+        if acting:
+            claims["acting_for"] = acting["claim"]
         if access_token:
             claims["at_hash"] = half_hash(access_token)
         return self.sign(claims, client.id_token_signed_response_alg)
@@ -220,6 +225,18 @@ class TokenIssuer:
                 family.revoke_reason = reason
         self._mark_family_revoked(family_id)
 
+    def revoke_user_families(self, user_id: str, reason: str) -> int:
+        """Revoke every live token family of a person (password reset or change)."""
+        with self.db.transaction() as session:
+            ids = list(
+                session.scalars(
+                    select(TokenFamily.id).where(TokenFamily.user_id == user_id, TokenFamily.revoked_at.is_(None))
+                )
+            )
+        for family_id in ids:
+            self.revoke_family(family_id, reason)
+        return len(ids)
+
     def revoke_refresh_token(self, token: str, client_id: str) -> bool:
         with self.db.transaction() as session:
             row = session.get(RefreshToken, self.rt_hash(token))
@@ -235,6 +252,14 @@ class TokenIssuer:
     def _mark_family_revoked(self, family_id: str | None) -> None:
         if family_id:
             self.store.put(flow_key("revoked-family", family_id), "1", self.settings.access_token_ttl + 60)
+
+    def family_context(self, family_id: str) -> dict[str, Any]:
+        """The ``extra`` context an authorization was issued with (e.g. the unit acted for)."""
+        with self.db.transaction() as session:
+            family = session.get(TokenFamily, family_id)
+            if family is None:
+                return {}
+            return dict(json.loads(family.context_json).get("extra", {}))
 
     def family_revoked(self, family_id: str) -> bool:
         with self.db.transaction() as session:

@@ -7,13 +7,14 @@ import logging
 import secrets
 import time
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2.rfc6749.errors import OAuth2Error
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, request
+from flask import Blueprint, Response, current_app, redirect, render_template, request
 
 from idp.context import services
+from idp.oidc import acting
 from idp.oidc.adapters import AuthorizedUser
 from idp.oidc.discovery import provider_metadata
 from idp.oidc.logout import notify_async
@@ -21,7 +22,9 @@ from idp.oidc.models import Consent, OAuthClient
 from idp.oidc.server import OIDCContext, OIDCServer
 from idp.oidc.tokens import TokenError
 from idp.store import flow_key
+from idp.orgs.grants import UnitRole
 from idp.web import session as sso
+from idp.web.security import CONTENT_SECURITY_POLICY
 
 log = logging.getLogger(__name__)
 bp = Blueprint("oidc", __name__, template_folder="templates")
@@ -197,7 +200,7 @@ def authorize() -> Response:
             if "none" in prompt:
                 return fail("consent_required", "the end-user has not consented")
             tx = secrets.token_urlsafe(16)
-            args = _params_without("login_tx", "prompt")
+            args = _params_without("prompt")
             pending = {"args": args, "user": current.user_id, "scope": requested}
             ctx.store.put(flow_key("consent-tx", tx), json.dumps(pending), 900)
             return Response(
@@ -210,6 +213,52 @@ def authorize() -> Response:
     )
     response = server.create_authorization_response(grant=grant, grant_user=user)
     return _with_iss(response, ctx.settings.issuer)
+
+
+def _acting_choice(
+    ctx: OIDCContext, user_id: str, client_id: str, options: list[UnitRole], prompt: set[str]
+) -> UnitRole | Response | None:
+    """The unit (or None: oneself) chosen for this authorization, or the page that asks."""
+    act_tx = request.values.get("act_tx", "")
+    raw = ctx.store.consume(flow_key("act-choice", act_tx)) if act_tx and len(act_tx) < 100 else None
+    if raw is not None:
+        chosen = json.loads(raw)
+        if chosen["user"] == user_id and chosen["client"] == client_id:
+            if chosen["choice"] == "self":
+                return None
+            for option in options:
+                if f"{option.unit_id}:{option.role}" == chosen["choice"]:
+                    return option
+    if "none" in prompt:
+        # No page can be shown: act as oneself, the least authority.
+        return None
+    tx = secrets.token_urlsafe(16)
+    pending = {"args": _params_without("act_tx", "prompt"), "user": user_id, "client": client_id}
+    ctx.store.put(flow_key("act-tx", tx), json.dumps(pending), 900)
+    body = render_template("oidc/act.html", options=options, tx=tx, role_names=acting.ROLE_NAMES)
+    return Response(body, headers=NO_STORE)
+
+
+@bp.post("/authorize/act")
+def act() -> Response:
+    _, ctx = _oidc()
+    tx = request.form.get("tx", "")
+    current = sso.current_session()
+    raw = ctx.store.consume(flow_key("act-tx", tx)) if tx and len(tx) < 100 else None
+    if raw is None or current is None:
+        return _error_page("invalid_request", "授权请求已过期,请返回应用重新登录。The request expired; start again.")
+    pending = json.loads(raw)
+    if pending["user"] != current.user_id:
+        return _error_page("invalid_request", "会话已变化 / the session changed")
+    choice = request.form.get("choice", "")
+    valid = {f"{o.unit_id}:{o.role}" for o in acting.choices(ctx.db, current.user_id, pending["client"])}
+    if choice != "self" and choice not in valid:
+        return _error_page("invalid_request", "无效的选择 / invalid choice")
+    act_tx = secrets.token_urlsafe(16)
+    chosen = {"user": current.user_id, "client": pending["client"], "choice": choice}
+    ctx.store.put(flow_key("act-choice", act_tx), json.dumps(chosen), 900)
+    args = [(str(k), str(v)) for k, v in pending["args"]] + [("act_tx", act_tx)]
+    return redirect("/authorize?" + urlencode(args))  # type: ignore[return-value]
 
 
 @bp.post("/authorize/consent")
@@ -307,6 +356,9 @@ def userinfo() -> Response:
     if client is None or claims is None:
         return _bearer_error("invalid_token", "the token's subject or client no longer exists", 401)
     body = {"sub": at.user_id, **ctx.user_claims_for(at.user_id, at.scope, client)}
+    unit = ctx.acting_claim(at.claims)
+    if unit is not None:
+        body["acting_for"] = unit
     return _json(body, headers=NO_STORE)
 
 
@@ -367,25 +419,41 @@ def end_session() -> Response:
         return Response(
             render_template("oidc/logout_confirm.html", params=request.values.to_dict()), headers=NO_STORE
         )
+    frames: list[str] = []
     if current is not None:
-        if request.method == "POST" and not confirmed:
-            abort(400)
-        _logout(ctx, current)
-    if target is not None:
-        return redirect(add_params_to_uri(target, {"state": state} if state else {}))  # type: ignore[return-value]
-    return Response(render_template("oidc/logged_out.html"), headers=NO_STORE)
+        frames = _logout(ctx, current)
+    final = add_params_to_uri(target, {"state": state} if state else {}) if target is not None else None
+    if final is not None and not frames:
+        return redirect(final)  # type: ignore[return-value]
+    return _logged_out_page(frames, final)
 
 
-def _logout(ctx: OIDCContext, current: sso.SSOSession) -> None:
+def _logged_out_page(frames: list[str], then: str | None) -> Response:
+    """Front-channel logout (OIDC Front-Channel Logout 1.0 §3): one hidden iframe per client."""
+    body = render_template("oidc/logged_out.html", frames=frames, then=then)
+    response = Response(body, headers=NO_STORE)
+    if frames:
+        origins = sorted({"{0.scheme}://{0.netloc}".format(urlsplit(f)) for f in frames})
+        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY + "; frame-src " + " ".join(origins)
+    return response
+
+
+def _logout(ctx: OIDCContext, current: sso.SSOSession) -> list[str]:
+    """End the SSO session everywhere; returns the front-channel logout URLs to load."""
     ended = sso.end_session()
     if ended is None:
-        return
+        return []
     clients = [c for c in (ctx.client(cid) for cid in ended.clients) if c is not None]
     for family in ctx.issuer.families_for_session(ended.sid):
         if "offline_access" not in family.scope.split():
             ctx.issuer.revoke_family(family.id, "logout")
     notify_async(ctx.issuer, clients, ended.user_id, ended.sid)
     current_app.logger.info("sso session ended", extra={"clients": len(clients)})
+    return [
+        add_params_to_uri(c.frontchannel_logout_uri, {"iss": ctx.settings.issuer, "sid": ended.sid})
+        for c in clients
+        if c.frontchannel_logout_uri
+    ]
 
 
 def logout_session_everywhere(ctx: OIDCContext) -> None:

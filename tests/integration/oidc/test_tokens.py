@@ -244,3 +244,15 @@ def test_userinfo_refuses_forged_and_downgraded_tokens(signed_in: FlaskClient, r
     assert status("not-a-jwt") == 401
     assert signed_in.get(bearer).status_code == 401
     assert "Bearer" in signed_in.get(bearer).headers["WWW-Authenticate"]
+
+
+def test_ending_all_sessions_of_a_person_revokes_their_tokens(idp_app: Flask, signed_in: FlaskClient, rp: str,
+                                                              person: Any) -> None:
+    from idp.web import session as sso
+
+    tokens = _tokens(signed_in)
+    with idp_app.test_request_context("/"):
+        sso.end_sessions_of(person.id)
+    assert _refresh(signed_in, tokens["refresh_token"]).get_json()["error"] == "invalid_grant"
+    info = signed_in.get("/userinfo", headers={"Authorization": "Bearer " + tokens["access_token"]})
+    assert info.status_code == 401
