@@ -230,7 +230,9 @@ class TokenIssuer:
         with self.db.transaction() as session:
             ids = list(
                 session.scalars(
-                    select(TokenFamily.id).where(TokenFamily.user_id == user_id, TokenFamily.revoked_at.is_(None))
+                    select(TokenFamily.id).where(
+                        TokenFamily.user_id == user_id, TokenFamily.revoked_at.is_(None)
+                    )
                 )
             )
         for family_id in ids:

@@ -207,9 +207,17 @@ def authorize() -> Response:
                 render_template("oidc/consent.html", client=client, scopes=requested.split(), tx=tx),
                 headers=NO_STORE,
             )
+    extra: dict[str, Any] = {}
+    options = acting.choices(ctx.db, current.user_id, client.client_id)
+    if options:
+        picked = _acting_choice(ctx, current.user_id, client.client_id, options, prompt)
+        if isinstance(picked, Response):
+            return picked
+        if picked is not None:
+            extra["acting"] = acting.context_of(picked)
     sso.add_client(client.client_id)
     user = AuthorizedUser(
-        id=current.user_id, auth_time=current.auth_time, sid=current.sid, amr=list(current.amr)
+        id=current.user_id, auth_time=current.auth_time, sid=current.sid, amr=list(current.amr), extra=extra
     )
     response = server.create_authorization_response(grant=grant, grant_user=user)
     return _with_iss(response, ctx.settings.issuer)
@@ -246,7 +254,9 @@ def act() -> Response:
     current = sso.current_session()
     raw = ctx.store.consume(flow_key("act-tx", tx)) if tx and len(tx) < 100 else None
     if raw is None or current is None:
-        return _error_page("invalid_request", "授权请求已过期,请返回应用重新登录。The request expired; start again.")
+        return _error_page(
+            "invalid_request", "授权请求已过期,请返回应用重新登录。The request expired; start again."
+        )
     pending = json.loads(raw)
     if pending["user"] != current.user_id:
         return _error_page("invalid_request", "会话已变化 / the session changed")
@@ -434,7 +444,9 @@ def _logged_out_page(frames: list[str], then: str | None) -> Response:
     response = Response(body, headers=NO_STORE)
     if frames:
         origins = sorted({"{0.scheme}://{0.netloc}".format(urlsplit(f)) for f in frames})
-        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY + "; frame-src " + " ".join(origins)
+        response.headers["Content-Security-Policy"] = (
+            CONTENT_SECURITY_POLICY + "; frame-src " + " ".join(origins)
+        )
     return response
 
 
