@@ -49,7 +49,9 @@ def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     # The platform's own logout (and a different person signing in) ends the SSO session the same
     # way end-session does, so its clients get back-channel logout.
     svc.extras["end_sso_session"] = lambda: logout_session_everywhere(oidc)
-    svc.extras["revoke_user_tokens"] = lambda user_id: oidc.issuer.revoke_user_families(user_id, "password_changed")
+    svc.extras["revoke_user_tokens"] = lambda user_id: oidc.issuer.revoke_user_families(
+        user_id, "password_changed"
+    )
 
     web.register(app)
     app.register_blueprint(oidc_bp)

@@ -11,7 +11,6 @@ from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
 from authlib.oauth2.rfc7636 import CodeChallenge
 
 from idp.oidc import acting
-
 from idp.oidc.adapters import AuthorizedUser, CodeRecord
 from idp.oidc.tokens import FamilyContext
 from idp.store import flow_key

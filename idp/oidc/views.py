@@ -21,8 +21,8 @@ from idp.oidc.logout import notify_async
 from idp.oidc.models import Consent, OAuthClient
 from idp.oidc.server import OIDCContext, OIDCServer
 from idp.oidc.tokens import TokenError
-from idp.store import flow_key
 from idp.orgs.grants import UnitRole
+from idp.store import flow_key
 from idp.web import session as sso
 from idp.web.security import CONTENT_SECURITY_POLICY
 

@@ -161,7 +161,14 @@ def test_an_id_number_typed_as_login_name_is_masked_in_the_audit_log(database: D
 
     number = "110108198506151358"
     with database.transaction() as session:
-        row = record(session, event="login.failure", actor=None, ip="192.0.2.1", request_id="r1", target=number,
-                     note=f"typed {number}")
+        row = record(
+            session,
+            event="login.failure",
+            actor=None,
+            ip="192.0.2.1",
+            request_id="r1",
+            target=number,
+            note=f"typed {number}",
+        )
     assert number not in (row.target or "") and number not in row.details
     assert (row.target or "").startswith("1101") and (row.target or "").endswith("1358")

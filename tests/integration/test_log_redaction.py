@@ -15,8 +15,12 @@ NUMBER = "110108198506151358"
 MOBILE = "13812345678"
 
 
-def test_paths_and_messages_are_masked(database_url: str, caplog: pytest.LogCaptureFixture, capsys: Any) -> None:
-    app = create_app({"database_url": database_url, "captcha": "off", "redis_prefix": f"t{uuid.uuid4().hex[:8]}:"})
+def test_paths_and_messages_are_masked(
+    database_url: str, caplog: pytest.LogCaptureFixture, capsys: Any
+) -> None:
+    app = create_app(
+        {"database_url": database_url, "captcha": "off", "redis_prefix": f"t{uuid.uuid4().hex[:8]}:"}
+    )
     with caplog.at_level(logging.INFO):
         resp = app.test_client().get(f"/lookup/{NUMBER}?mobile={MOBILE}")
     assert resp.status_code == 404

@@ -30,7 +30,9 @@ def test_logged_out_page_frames_front_channel_clients(signed_in: FlaskClient, rp
     id_token = tokens.get_json()["id_token"]
     resp = signed_in.get(
         "/end-session?"
-        + urlencode({"id_token_hint": id_token, "post_logout_redirect_uri": "https://rp.example/bye", "state": "z"})
+        + urlencode(
+            {"id_token_hint": id_token, "post_logout_redirect_uri": "https://rp.example/bye", "state": "z"}
+        )
     )
     # With a front-channel client in the session the page is shown first, then it moves on.
     assert resp.status_code == 200
@@ -48,6 +50,7 @@ def test_logged_out_page_frames_front_channel_clients(signed_in: FlaskClient, rp
 def test_no_front_channel_clients_means_a_plain_redirect(signed_in: FlaskClient, rp: str) -> None:
     id_token = exchange(signed_in, authorize(signed_in)).get_json()["id_token"]
     resp = signed_in.get(
-        "/end-session?" + urlencode({"id_token_hint": id_token, "post_logout_redirect_uri": "https://rp.example/bye"})
+        "/end-session?"
+        + urlencode({"id_token_hint": id_token, "post_logout_redirect_uri": "https://rp.example/bye"})
     )
     assert resp.status_code == 302 and resp.headers["Location"] == "https://rp.example/bye"
