@@ -25,6 +25,11 @@ class DemoSettings:
     password: str = "Training2026go"  # noqa: S105 - demo only
     reviewer: str = "reviewer"
     reviewer_password: str = "Check2026pass"  # noqa: S105 - demo only
+    #: A demo unit (legal person) holding the training matter; its admin signs in on 法人登录.
+    unit_credit_code: str = "91110108MA01C8XJ47"
+    unit_name: str = "北京示例国际交流中心"
+    unit_admin: str = "demounit"
+    unit_admin_password: str = "Unit2026seal"  # noqa: S105 - demo only
 
 
 def seed(db: Database, store: EphemeralStore, settings: Settings, demo: DemoSettings) -> list[str]:
@@ -60,4 +65,29 @@ def seed(db: Database, store: EphemeralStore, settings: Settings, demo: DemoSett
         except Conflict:
             pass
     created += seed_catalogue(db, settings)
+    created += _seed_unit(db, demo)
     return created
+
+
+def _seed_unit(db: Database, demo: DemoSettings) -> list[str]:
+    """A unit that holds the training matter, so the 法人登录 tab and acting-for can be tried."""
+    from sqlalchemy import select
+
+    from idp.orgs.actors import CONSOLE_ACTOR, Actor
+    from idp.orgs.models import Unit
+    from idp.orgs.permissions import PermissionService
+    from idp.orgs.services import UnitInput, UnitService
+
+    with db.transaction() as session:
+        if session.scalar(select(Unit.id).where(Unit.credit_code == demo.unit_credit_code)) is not None:
+            return []
+    unit = UnitService(db).add(
+        UnitInput(credit_code=demo.unit_credit_code, name=demo.unit_name, contact_name="王老师"),
+        demo.unit_admin,
+        demo.unit_admin_password,
+        CONSOLE_ACTOR,
+    )
+    permissions = PermissionService(db)
+    admin = Actor(user_id=unit.admin_user_id, ip=None, request_id="demo-seed")
+    permissions.approve(CONSOLE_ACTOR, permissions.apply(admin, "training", "演示").id)
+    return [f"unit {demo.unit_name} ({demo.unit_credit_code}): 法人登录 {demo.unit_admin} / {demo.unit_admin_password}"]
