@@ -4,7 +4,6 @@ party and the legacy host each running as its own server process."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import subprocess
@@ -20,16 +19,6 @@ import pytest
 from tests.support.live import ROOT, free_port, running
 
 pytestmark = pytest.mark.browser
-
-
-def _require_other_apps() -> None:
-    for module in ("idp.cli", "training_rp.cli"):
-        try:
-            found = importlib.util.find_spec(module)
-        except ModuleNotFoundError:
-            found = None
-        if found is None:
-            pytest.skip("idp not built yet")
 
 
 def console(script_module: str, *args: str) -> list[str]:
@@ -55,7 +44,6 @@ class Chain:
 
 @pytest.fixture(scope="module")
 def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
-    _require_other_apps()
     work = tmp_path_factory.mktemp("login-chain")
     idp_port, rp_port, legacy_port = free_port(), free_port(), free_port()
     issuer = f"http://127.0.0.1:{idp_port}"
