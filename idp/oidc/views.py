@@ -12,7 +12,9 @@ from urllib.parse import urlencode, urlsplit
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2.rfc6749.errors import OAuth2Error
 from flask import Blueprint, Response, current_app, redirect, render_template, request
+from flask_babel import gettext
 
+from idp.accounts import N_
 from idp.context import services
 from idp.oidc import acting
 from idp.oidc.adapters import AuthorizedUser
@@ -113,7 +115,7 @@ def authorize() -> Response:
     server, ctx = _oidc()
     duplicate = _duplicates(SINGLE_PARAMS)
     if duplicate:
-        return _error_page("invalid_request", f"参数重复 / repeated parameter: {duplicate}")
+        return _error_page("invalid_request", gettext("参数重复:%(name)s", name=duplicate))
     try:
         grant = server.get_consent_grant(end_user=None)
     except OAuth2Error as err:
@@ -123,9 +125,7 @@ def authorize() -> Response:
         return _error_page(err.error, err.get_error_description() or err.error)
     except ValueError:
         # Authlib refuses to build an error description that would echo control characters.
-        return _error_page(
-            "invalid_request", "请求参数含有非法字符 / the request contains invalid characters"
-        )
+        return _error_page("invalid_request", gettext("请求参数含有非法字符"))
     redirect_uri = grant.redirect_uri
     state = request.values.get("state")
 
@@ -254,16 +254,14 @@ def act() -> Response:
     current = sso.current_session()
     raw = ctx.store.consume(flow_key("act-tx", tx)) if tx and len(tx) < 100 else None
     if raw is None or current is None:
-        return _error_page(
-            "invalid_request", "授权请求已过期,请返回应用重新登录。The request expired; start again."
-        )
+        return _error_page("invalid_request", gettext("授权请求已过期,请返回应用重新登录。"))
     pending = json.loads(raw)
     if pending["user"] != current.user_id:
-        return _error_page("invalid_request", "会话已变化 / the session changed")
+        return _error_page("invalid_request", gettext("会话已变化"))
     choice = request.form.get("choice", "")
     valid = {f"{o.unit_id}:{o.role}" for o in acting.choices(ctx.db, current.user_id, pending["client"])}
     if choice != "self" and choice not in valid:
-        return _error_page("invalid_request", "无效的选择 / invalid choice")
+        return _error_page("invalid_request", gettext("无效的选择"))
     act_tx = secrets.token_urlsafe(16)
     chosen = {"user": current.user_id, "client": pending["client"], "choice": choice}
     ctx.store.put(flow_key("act-choice", act_tx), json.dumps(chosen), 900)
@@ -278,21 +276,19 @@ def consent() -> Response:
     current = sso.current_session()
     raw = ctx.store.consume(flow_key("consent-tx", tx)) if tx and len(tx) < 100 else None
     if raw is None or current is None:
-        return _error_page(
-            "invalid_request", "授权请求已过期,请返回应用重新登录。The request expired; start again."
-        )
+        return _error_page("invalid_request", gettext("授权请求已过期,请返回应用重新登录。"))
     data = json.loads(raw)
     if data["user"] != current.user_id:
-        return _error_page("invalid_request", "会话已变化 / the session changed")
+        return _error_page("invalid_request", gettext("会话已变化"))
     args = [(str(k), str(v)) for k, v in data["args"]]
     params = dict(args)
     client = ctx.client(params.get("client_id", ""))
     if client is None:
-        return _error_page("invalid_request", "未知应用 / unknown client")
+        return _error_page("invalid_request", gettext("未知应用"))
     if request.form.get("decision") != "allow":
         redirect_uri = params.get("redirect_uri") or client.redirect_uris[0]
         if redirect_uri not in client.redirect_uris:
-            return _error_page("access_denied", "已拒绝 / denied")
+            return _error_page("access_denied", gettext("已拒绝"))
         out = {"error": "access_denied", "iss": ctx.settings.issuer}
         if params.get("state"):
             out["state"] = params["state"]
@@ -399,7 +395,7 @@ def end_session() -> Response:
     """RP-initiated logout 1.0: only registered post-logout URIs, ``state`` echoed."""
     _, ctx = _oidc()
     if _duplicates(("id_token_hint", "post_logout_redirect_uri", "state", "client_id")):
-        return _error_page("invalid_request", "参数重复 / repeated parameter")
+        return _error_page("invalid_request", gettext("参数重复"))
     hint = request.values.get("id_token_hint")
     target = request.values.get("post_logout_redirect_uri")
     state = request.values.get("state")
@@ -409,18 +405,16 @@ def end_session() -> Response:
         try:
             hinted = ctx.issuer.decode(hint, expect_typ=None, verify_exp=False)
         except TokenError:
-            return _error_page("invalid_request", "id_token_hint 无效 / id_token_hint is not valid")
+            return _error_page("invalid_request", gettext("id_token_hint 无效"))
         aud = hinted.get("aud")
         hint_client = aud if isinstance(aud, str) else (aud[0] if isinstance(aud, list) and aud else None)
         if client_id and hint_client != client_id:
-            return _error_page(
-                "invalid_request", "client_id 与 id_token_hint 不符 / client_id does not match"
-            )
+            return _error_page("invalid_request", gettext("client_id 与 id_token_hint 不符"))
         client_id = hint_client
     client = ctx.client(client_id) if client_id else None
     if target is not None:
         if client is None or target not in client.post_logout_redirect_uris:
-            return _error_page("invalid_request", "post_logout_redirect_uri 未注册 / not registered")
+            return _error_page("invalid_request", gettext("post_logout_redirect_uri 未注册"))
     current = sso.current_session()
     confirmed = request.method == "POST" and request.form.get("confirm") == "yes"
     hint_matches = hinted is not None and current is not None and hinted.get("sub") == current.user_id
@@ -476,17 +470,18 @@ def logout_session_everywhere(ctx: OIDCContext) -> None:
 
 
 SCOPE_LABELS = {
-    "openid": "登录标识 / sign-in identifier",
-    "profile": "姓名等基本信息 / name and profile",
-    "email": "电子邮箱 / email",
-    "phone": "手机号码 / mobile number",
-    "address": "地址 / address",
-    "realname": "实名认证状态及已核验的姓名、出生日期 / real-name status, verified name and birth date",
-    "idcard": "完整证件号码 / full ID number",
-    "offline_access": "离线访问 / access while you are away",
+    "openid": N_("登录标识"),
+    "profile": N_("姓名等基本信息"),
+    "email": N_("电子邮箱"),
+    "phone": N_("手机号码"),
+    "address": N_("地址"),
+    "realname": N_("实名认证状态及已核验的姓名、出生日期"),
+    "idcard": N_("完整证件号码"),
+    "offline_access": N_("离线访问"),
 }
 
 
 @bp.app_context_processor
 def scope_labels() -> dict[str, Any]:
-    return {"scope_label": lambda scope: SCOPE_LABELS.get(scope, scope)}
+    # Scopes without a label show their own name (an ASCII token, RFC 6749 §3.3).
+    return {"scope_label": lambda scope: gettext(SCOPE_LABELS[scope]) if scope in SCOPE_LABELS else scope}

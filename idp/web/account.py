@@ -15,6 +15,7 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from flask import session as cookie
 from flask_babel import gettext
 
+from idp.accounts import N_
 from idp.accounts.captcha import CaptchaService
 from idp.accounts.codes import OneTimeCodes
 from idp.accounts.contact import ContactChangeService, contacts_of
@@ -215,7 +216,7 @@ def register_account() -> Response:
     ticket = cookie.get(REGISTER_TICKET)
     pending = service.pending(ticket)
     if pending is None or not isinstance(ticket, str):
-        return _back_to("portal.register", "注册已过期,请重新获取验证码。")
+        return _back_to("portal.register", N_("注册已过期,请重新获取验证码。"))
     form = RegisterAccountForm()
 
     def page(errors: list[str] | None = None, status: int = 200) -> Response:
@@ -303,7 +304,7 @@ def _reset_ticket(step: ResetStep) -> str | None:
 def forgot_code() -> Response:
     ticket = _reset_ticket(ResetStep.CODE_SENT)
     if ticket is None:
-        return _back_to("portal.forgot_password", "重置密码的操作已过期或步骤不正确,请重新开始。")
+        return _back_to("portal.forgot_password", N_("重置密码的操作已过期或步骤不正确,请重新开始。"))
     service = recovery()
     form = CodeForm()
 
@@ -335,7 +336,7 @@ def forgot_code() -> Response:
 def forgot_new() -> Response:
     ticket = _reset_ticket(ResetStep.CODE_CONFIRMED)
     if ticket is None:
-        return _back_to("portal.forgot_password", "重置密码的操作已过期或步骤不正确,请重新开始。")
+        return _back_to("portal.forgot_password", N_("重置密码的操作已过期或步骤不正确,请重新开始。"))
     form = NewPasswordForm()
 
     def page(errors: list[str] | None = None, status: int = 200) -> Response:
@@ -449,7 +450,7 @@ def contact_code() -> Response:
     ticket = cookie.get(CONTACT_TICKET)
     pending = service.pending(ticket if isinstance(ticket, str) else None, user.id)
     if pending is None or not isinstance(ticket, str):
-        return _back_to("account.change_contact", "操作已过期,请重新开始。")
+        return _back_to("account.change_contact", N_("操作已过期,请重新开始。"))
     form = CodeForm()
 
     def page(errors: list[str] | None = None, status: int = 200) -> Response:

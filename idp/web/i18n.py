@@ -7,6 +7,7 @@ message ids of the catalogs are the Chinese texts, so Chinese needs no catalog o
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -43,9 +44,34 @@ def current_language() -> str:
     return locale.language if locale is not None and locale.language in LANGUAGES else LANGUAGES[0]
 
 
+# Some services (real names, the password policy, credit codes) write "中文。 English." in one string:
+# sentences break at whitespace after a terminator; each belongs to the language most of it is in.
+_SENTENCE_BREAK = re.compile(r"(?<=[。！？.!?])\s+")
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+def _is_chinese(sentence: str) -> bool:
+    if sentence.endswith(("。", "！", "？")):
+        return True
+    return len(_HAN.findall(sentence)) > len(_LATIN.findall(sentence))
+
+
 def translate(text: str) -> str:
-    """Translate a message that a service produced (marked with ``N_``); unknown texts pass unchanged."""
-    return gettext(text) if text else text
+    """A message that a service produced, in the page's language.
+
+    Either a Chinese message id (marked with ``N_``), looked up in the catalog, or a bilingual
+    "中文。 English." text, of which the half in the page's language is shown. Unknown texts pass
+    unchanged.
+    """
+    if not text:
+        return text
+    sentences = _SENTENCE_BREAK.split(text.strip())
+    chinese = [s for s in sentences if _is_chinese(s)]
+    english = [s for s in sentences if not _is_chinese(s)]
+    if not chinese or not english:
+        return str(gettext(text))
+    return "".join(chinese) if current_language() == "zh" else " ".join(english)
 
 
 def language_url(code: str) -> str:

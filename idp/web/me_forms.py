@@ -9,7 +9,6 @@ one list.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
@@ -42,7 +41,7 @@ from idp.realname.reference import (
 from idp.realname.review import SIDES
 from idp.realname.services import IDENTITY_FIELDS, MAX_TEXT, ProfileInput
 from idp.realname.status import RealnameStatus
-from idp.web.i18n import current_language
+from idp.web.i18n import current_language, translate
 
 #: Fields marked with * on the form (the walkthrough: 带*号的为必填项).
 REQUIRED_FIELDS = (
@@ -282,13 +281,7 @@ def status_label(status: str) -> str:
 
 # --- service messages ----------------------------------------------------------------------------
 
-# The real-name services write "中文。 English." in one string; the page shows the half in its language.
-_BILINGUAL = re.compile(r"^(?P<zh>.*?[。!?！？])\s+(?P<en>[A-Za-z].*)$", re.DOTALL)
-
 
 def public_message(text: str) -> str:
-    """The part of a service's public message in the page's language (the whole text if not split)."""
-    match = _BILINGUAL.match(text.strip())
-    if match is None:
-        return str(gettext(text)) if text else text
-    return match.group("zh") if current_language() == "zh" else match.group("en")
+    """A service's public message in the page's language (see :func:`idp.web.i18n.translate`)."""
+    return translate(text)
