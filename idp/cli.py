@@ -315,6 +315,26 @@ def user_add(username: str, password: str, name: str | None, email: str | None, 
     click.echo(f"user {created.username} added (sub {created.id})")
 
 
+@user.command("delete")
+@click.argument("username")
+@click.option("--yes", is_flag=True, help="Confirm: this cannot be undone.")
+@friendly
+def user_delete(username: str, yes: bool) -> None:
+    """Erase a natural person's account, profile, ID photos, grants and tokens."""
+    from idp.accounts.deletion import delete_person
+    from idp.store import open_store
+
+    if not yes:
+        click.echo("refusing without --yes: deletion cannot be undone", err=True)
+        sys.exit(2)
+    settings = _settings()
+    database = _db(settings)
+    subject = delete_person(
+        database, open_store(settings.redis_url, database, settings.redis_prefix), username, "cli"
+    )
+    click.echo(f"deleted {username} (sub {subject})")
+
+
 @user.command("grant-reviewer")
 @click.argument("username")
 @friendly
