@@ -14,14 +14,15 @@ from flask_wtf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from training_rp.config import SCOPES, Settings, load_settings
-from training_rp.crypto import IdNumberCipher
+from training_rp.crypto import IdNumberCipher, RefreshTokenCipher
 from training_rp.db import Database
 from training_rp.oidc.client import Provider
 from training_rp.oidc.state import LoginStateCache
 from training_rp.services.accounts import AccountService
+from training_rp.services.grants import GrantService
 from training_rp.services.sessions import SessionStore
 from training_rp.services.signin import SignInService
-from training_rp.web import accounts, auth, guards, handlers, pages
+from training_rp.web import accounts, auth, grants, guards, handlers, pages
 from training_rp.web.context import Services
 from training_rp.web.session_interface import ServerSessionInterface, raise_if_unavailable
 
@@ -51,6 +52,7 @@ def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     cipher = IdNumberCipher(settings.all_data_keys(), settings.data_key_id)
     sessions = SessionStore(db, settings.session_idle, settings.session_lifetime, settings.login_timeout)
     login_states = LoginStateCache(db)
+    provider = _provider(app, settings, login_states)
     svc = Services(
         settings=settings,
         db=db,
@@ -59,7 +61,16 @@ def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         signin=SignInService(db, cipher),
         sessions=sessions,
         login_states=login_states,
-        provider=_provider(app, settings, login_states),
+        provider=provider,
+        grants=GrantService(
+            db,
+            RefreshTokenCipher(settings.all_data_keys(), settings.data_key_id),
+            provider,
+            settings.refresh_after,
+            settings.clock_skew,
+            # The lease outlasts a refresh that waits for every timeout (token endpoint, then JWKS).
+            lease=int(3 * settings.http_timeout) + 5,
+        ),
     )
     app.extensions["training_rp"] = svc
 
@@ -70,9 +81,11 @@ def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     app.before_request(raise_if_unavailable)
     app.before_request(guards.load_account)
+    app.before_request(grants.refresh_when_due)
     app.register_blueprint(pages.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(accounts.bp)
+    app.register_blueprint(grants.bp)
     app.extensions["csrf"].exempt(auth.backchannel_logout)
     issuer = urlsplit(settings.issuer)
     handlers.register(app, settings.https, f"{issuer.scheme}://{issuer.netloc}")

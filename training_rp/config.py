@@ -66,6 +66,9 @@ class Settings:
     jwks_min_refresh: int = 60
     #: Seconds after which the cached JWKS is fetched again on next use.
     jwks_max_age: int = 3600
+    #: Age in seconds after which the tokens of a session are refreshed at the IdP on the next page
+    #: load, so that a withdrawn unit authorisation or a disabled account is noticed within this time.
+    refresh_after: int = 300
     #: Timeout of every call to the IdP, seconds.
     http_timeout: float = 5.0
     #: Default interface language: ``zh`` or ``en``.
@@ -133,7 +136,14 @@ class Settings:
         self.all_data_keys()
         if self.default_locale not in ("zh", "en"):
             raise ConfigError("RP_DEFAULT_LOCALE must be zh or en")
-        for name in ("session_idle", "session_lifetime", "login_timeout", "token_max_age", "jwks_max_age"):
+        for name in (
+            "session_idle",
+            "session_lifetime",
+            "login_timeout",
+            "token_max_age",
+            "jwks_max_age",
+            "refresh_after",
+        ):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"RP_{name.upper()} must be positive")
         if self.clock_skew < 0 or self.jwks_min_refresh < 0 or self.trusted_proxies < 0:

@@ -1,9 +1,11 @@
-"""Encryption of ID numbers at rest (AES-GCM) and their blind index (HMAC-SHA256).
+"""Encryption at rest (AES-GCM) of ID numbers, with their blind index (HMAC-SHA256), and of the
+IdP's refresh tokens.
 
-Both keys are derived from ``RP_DATA_KEY`` with HKDF so that the cipher key and the index key are
-never the same bytes. Every ciphertext carries its key id; old keys in ``RP_OLD_DATA_KEYS`` still
-decrypt and still find records, so a key can rotate without downtime (``training-rp data rekey``
-re-encrypts and re-indexes afterwards).
+Every key is derived from ``RP_DATA_KEY`` with HKDF for one purpose, so that the cipher keys and
+the index key are never the same bytes. Every ciphertext carries its key id; old keys in
+``RP_OLD_DATA_KEYS`` still decrypt and still find records, so a key can rotate without downtime
+(``training-rp data rekey`` re-encrypts and re-indexes ID numbers afterwards; refresh tokens are
+sealed under the new key at their next refresh).
 """
 
 from __future__ import annotations
@@ -86,3 +88,37 @@ class IdNumberCipher:
 
     def _index_with(self, key_id: str, number: str) -> str:
         return hmac.new(self._index_keys[key_id], number.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+class RefreshTokenCipher:
+    """Seal the IdP's refresh token of a session (AES-GCM), bound to the subject it was issued for.
+
+    Its key is derived from the same data keys for a purpose of its own, so a sealed refresh token
+    can never be opened as an ID number or the other way round; the subject in the associated
+    data means a sealed value copied onto another person's session does not open.
+    """
+
+    def __init__(self, keys: Mapping[str, bytes], current_key_id: str) -> None:
+        if current_key_id not in keys:
+            raise ConfigError(f"no data key with id {current_key_id!r}")
+        self._current = current_key_id
+        self._aead = {kid: AESGCM(_derive(key, b"refresh-token")) for kid, key in keys.items()}
+
+    def seal(self, token: str, sub: str) -> tuple[str, bytes]:
+        nonce = os.urandom(_NONCE_BYTES)
+        blob = nonce + self._aead[self._current].encrypt(nonce, token.encode("utf-8"), _refresh_aad(sub))
+        return self._current, blob
+
+    def open(self, key_id: str, blob: bytes, sub: str) -> str:
+        aead = self._aead.get(key_id)
+        if aead is None:
+            raise UndecryptableData(UNREADABLE, f"no data key {key_id!r} for a refresh token")
+        try:
+            plain = aead.decrypt(blob[:_NONCE_BYTES], blob[_NONCE_BYTES:], _refresh_aad(sub))
+        except (InvalidTag, ValueError) as exc:
+            raise UndecryptableData(UNREADABLE, "refresh token ciphertext rejected") from exc
+        return plain.decode("utf-8")
+
+
+def _refresh_aad(sub: str) -> bytes:
+    return b"training_rp:refresh_token:v1|" + sub.encode("utf-8")

@@ -9,7 +9,8 @@
     │   ├── Conflict                   -> form message / CLI exit code 4
     │   ├── PermissionDenied           -> 403 page / CLI exit code 5
     │   ├── ProviderUnavailable        -> 503 page: the identity provider cannot be reached
-    │   └── LoginRejected              -> 400 page: a callback or token failed verification
+    │   ├── LoginRejected              -> 400 page: a callback or token failed verification
+    │   └── GrantRefused               -> the session ends: the IdP refused to refresh (invalid_grant)
     └── ConfigError                    -> refusal to start, CLI exit code 78
 
 ``public`` is what a user may read (a msgid, translated at the view); ``detail`` goes to the log
@@ -75,6 +76,14 @@ class LoginRejected(RpError):
     def __init__(self, reason: str, detail: str | None = None, public: str | None = None) -> None:
         super().__init__(public or LOGIN_FAILED, detail or reason)
         self.reason = reason
+
+
+class GrantRefused(RpError):
+    """The IdP answered ``invalid_grant`` to a refresh (RFC 6749, 5.2): it no longer stands behind
+    the sign-in, e.g. the unit authorisation was revoked, the account disabled, or the grant revoked
+    after a refresh token was used twice. The session ends; the person signs in again."""
+
+    status_code = 403
 
 
 class ConfigError(Exception):

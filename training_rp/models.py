@@ -75,6 +75,11 @@ class RpSession(Base):
 
     ``sub`` and ``sid`` are copied out of the data so that back-channel logout can end the
     sessions a logout token names (OIDC Back-Channel Logout 1.0, section 2.7).
+
+    The IdP's refresh token lives in columns of its own, sealed with AES-GCM, written only at
+    sign-in and by the one request holding the refresh lease (``refresh_blocked_until``). A request
+    that saves the session data at the same moment therefore cannot put back an older, already
+    rotated refresh token, whose reuse the IdP would take for theft and answer by revoking the grant.
     """
 
     __tablename__ = "rp_session"
@@ -89,6 +94,16 @@ class RpSession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    #: Data key id of ``refresh_token_sealed``.
+    refresh_key_id: Mapped[str | None] = mapped_column(String(16))
+    #: The IdP's current refresh token of this session, AES-GCM sealed and bound to ``sub``.
+    refresh_token_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: When the current access token was obtained (at sign-in or at the last refresh).
+    tokens_obtained_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When the current access token expires, from the token response's ``expires_in``.
+    access_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: No refresh starts before this time: one is in progress, or the IdP failed a moment ago.
+    refresh_blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class LoginState(Base):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from alembic import context
-from sqlalchemy import pool
 
 from training_rp import models  # noqa: F401 - registers the tables on Base.metadata
 from training_rp.config import load_settings
@@ -34,8 +33,10 @@ def run_migrations_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
+    # The app's own engine settings (SQLite pragmas, timeouts); disposed below, so nothing stays open.
+    # Its pool is kept: the dialect learns the server version on the pool's first connection, which
+    # batch operations need when they reflect a table.
     engine = make_engine(url)
-    engine.pool = pool.NullPool(engine.pool._creator)  # one-off connection, nothing kept open
     with engine.connect() as connection:
         context.configure(connection=connection, **options)
         with context.begin_transaction():

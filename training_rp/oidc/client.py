@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Mapping, MutableMapping, Sequence
 from typing import Any
 
@@ -17,19 +18,27 @@ from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.flask_client import FlaskOAuth2App
 
 from training_rp.config import Settings
-from training_rp.errors import N_, LoginRejected, ProviderUnavailable
-from training_rp.oidc.identity import VerifiedLogin
+from training_rp.errors import N_, GrantRefused, LoginRejected, ProviderUnavailable
+from training_rp.oidc.identity import Refreshed, VerifiedLogin, acting_for_of
 from training_rp.oidc.keys import JwksCache
-from training_rp.oidc.tokens import Claims, Expectations, verify_id_token
+from training_rp.oidc.options import LoginOptions, check_reauthentication
+from training_rp.oidc.responses import expires_in_seconds, metadata_problem, single_params, token_fields
+from training_rp.oidc.tokens import (
+    Claims,
+    Expectations,
+    OriginalSignIn,
+    verify_id_token,
+    verify_refreshed_id_token,
+)
 
 log = logging.getLogger(__name__)
 
 PROVIDER_DOWN = N_("统一身份认证平台暂时无法访问,请稍后再试。")
 LOGIN_CANCELLED = N_("登录未完成:统一身份认证平台未授权本次登录,请重新登录。")
-_MAX_PARAM = 2048
 _MAX_RESPONSE_BYTES = 256 * 1024
 #: Claims taken from the userinfo response when the ID token does not carry them.
 _USERINFO_CLAIMS = ("name", "realname_status", "verified_claims", "id_number")
+GRANT_REFUSED = N_("统一身份认证平台已不再认可本次登录,请重新登录。")
 
 
 class Provider:
@@ -53,23 +62,27 @@ class Provider:
             raise ProviderUnavailable(PROVIDER_DOWN, f"discovery failed: {exc.__class__.__name__}") from exc
         # OIDC Discovery 1.0, 4.3: the issuer in the document MUST be exactly the one we expect,
         # otherwise an attacker controlling the document could substitute another issuer.
-        problem = _metadata_problem(metadata, self.settings.issuer)
+        problem = metadata_problem(metadata, self.settings.issuer)
         if problem:
             self.app.server_metadata.pop("_loaded_at", None)
             raise ProviderUnavailable(PROVIDER_DOWN, f"discovery document refused: {problem}")
         return metadata
 
-    def start_login(self, session: MutableMapping[str, Any]) -> str:
+    def start_login(self, session: MutableMapping[str, Any], options: LoginOptions | None = None) -> str:
         """The authorization URL; state, nonce and PKCE verifier are kept for the callback."""
+        options = options or LoginOptions()
         self.metadata()
         try:
-            rv = self.app.create_authorization_url(redirect_uri=self.settings.redirect_uri)
+            rv = self.app.create_authorization_url(
+                redirect_uri=self.settings.redirect_uri, **options.authorize_params()
+            )
         except (requests.RequestException, ValueError) as exc:
             raise ProviderUnavailable(PROVIDER_DOWN, f"authorize url: {exc.__class__.__name__}") from exc
         data = {
             "redirect_uri": self.settings.redirect_uri,
             "code_verifier": rv["code_verifier"],
             "nonce": rv["nonce"],
+            **options.state_data(time.time()),
         }
         self.app.framework.set_state_data(session, rv["state"], data)
         return str(rv["url"])
@@ -78,7 +91,7 @@ class Provider:
         self, args: Mapping[str, Sequence[str]], session: MutableMapping[str, Any]
     ) -> VerifiedLogin:
         """Check the authorization response, redeem the code and verify what comes back."""
-        params = _single_params(args, ("state", "code", "iss", "error", "error_description", "session_state"))
+        params = single_params(args, ("state", "code", "iss", "error", "error_description", "session_state"))
         state = params.get("state") or ""
         # The state is consumed whatever happens next: a response is never accepted twice.
         state_data = self.app.framework.get_state_data(session, state) if state else None
@@ -106,6 +119,7 @@ class Provider:
         claims = verify_id_token(
             token["id_token"], self.keys, self.expectations, str(state_data["nonce"]), token["access_token"]
         )
+        check_reauthentication(claims, state_data, self.expectations.now(), self.settings.clock_skew)
         claims = self._complete_with_userinfo(claims, token["access_token"])
         sid = claims.get("sid")
         return VerifiedLogin(
@@ -113,6 +127,45 @@ class Provider:
             sid=sid if isinstance(sid, str) else None,
             id_token=token["id_token"],
             claims=claims,
+            nonce=str(state_data["nonce"]),
+            refresh_token=token.get("refresh_token"),
+            expires_in=expires_in_seconds(token.get("expires_in")),
+            acting_for=acting_for_of(claims),
+        )
+
+    def refresh(self, refresh_token: str, original: OriginalSignIn) -> Refreshed:
+        """Redeem ``refresh_token`` and verify the new ID token as strictly as at sign-in.
+
+        Raises :class:`GrantRefused` when the IdP answers ``invalid_grant``, :class:`LoginRejected`
+        when the response or its ID token fails a check, :class:`ProviderUnavailable` when the IdP
+        cannot be reached or answers something else.
+        """
+        self.metadata()
+        try:
+            token = self.app.fetch_access_token(grant_type="refresh_token", refresh_token=refresh_token)
+        except OAuthError as exc:
+            error = str(exc.error)[:40]
+            if error == "invalid_grant":
+                raise GrantRefused(GRANT_REFUSED, "refresh answered invalid_grant") from exc
+            raise ProviderUnavailable(PROVIDER_DOWN, f"refresh: token endpoint error {error!r}") from exc
+        except requests.RequestException as exc:
+            raise ProviderUnavailable(PROVIDER_DOWN, f"refresh: {exc.__class__.__name__}") from exc
+        except (ValueError, TypeError, KeyError) as exc:
+            raise LoginRejected(
+                "token_response", f"refresh response unusable: {exc.__class__.__name__}"
+            ) from exc
+        fields = token_fields(token)
+        # Core 12.2 allows a refresh without an ID token, but then nothing would show that the IdP
+        # still asserts the same person and unit; this IdP always sends one, so its absence is refused.
+        if "id_token" not in fields:
+            raise LoginRejected("token_response", "no id_token in the refresh response")
+        claims = verify_refreshed_id_token(
+            fields["id_token"], self.keys, self.expectations, original, fields["access_token"]
+        )
+        return Refreshed(
+            claims=claims,
+            refresh_token=fields.get("refresh_token"),
+            expires_in=expires_in_seconds(fields.get("expires_in")),
         )
 
     def end_session_url(self, id_token: str | None) -> str | None:
@@ -133,7 +186,7 @@ class Provider:
 
     # --- calls to the IdP ---------------------------------------------------------------------
 
-    def _redeem(self, code: str, state_data: Mapping[str, Any]) -> dict[str, str]:
+    def _redeem(self, code: str, state_data: Mapping[str, Any]) -> dict[str, Any]:
         try:
             token = self.app.fetch_access_token(
                 code=code, code_verifier=state_data["code_verifier"], redirect_uri=state_data["redirect_uri"]
@@ -146,14 +199,10 @@ class Provider:
             raise LoginRejected(
                 "token_response", f"token response unusable: {exc.__class__.__name__}"
             ) from exc
-        if not isinstance(token, Mapping):
-            raise LoginRejected("token_response", "token response is not an object")
-        if str(token.get("token_type", "")).lower() != "bearer":
-            raise LoginRejected("token_response", "token_type is not Bearer")
-        for name in ("access_token", "id_token"):
-            if not isinstance(token.get(name), str) or not token[name]:
-                raise LoginRejected("token_response", f"no {name} in the token response")
-        return {"access_token": token["access_token"], "id_token": token["id_token"]}
+        fields = token_fields(token)
+        if "id_token" not in fields:
+            raise LoginRejected("token_response", "no id_token in the token response")
+        return fields
 
     def _complete_with_userinfo(self, claims: Claims, access_token: str) -> Claims:
         status = claims.get("realname_status")
@@ -203,27 +252,3 @@ class Provider:
             return json.loads(body)
         except ValueError as exc:
             raise ProviderUnavailable(PROVIDER_DOWN, f"{what}: not JSON") from exc
-
-
-def _single_params(args: Mapping[str, Sequence[str]], names: Sequence[str]) -> dict[str, str]:
-    """Known parameters, each present at most once (RFC 6749, 3.1) and of bounded length."""
-    params = {}
-    for name in names:
-        values = args.get(name, [])
-        if len(values) > 1:
-            raise LoginRejected("params", f"parameter {name} repeated")
-        if values:
-            if len(values[0]) > _MAX_PARAM:
-                raise LoginRejected("params", f"parameter {name} too long")
-            params[name] = values[0]
-    return params
-
-
-def _metadata_problem(metadata: Mapping[str, Any], issuer: str) -> str | None:
-    if metadata.get("issuer") != issuer:
-        return "issuer differs from RP_ISSUER"
-    for name in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
-        value = metadata.get(name)
-        if not isinstance(value, str) or not value.startswith(("https://", "http://")):
-            return f"{name} missing or not an http(s) URL"
-    return None

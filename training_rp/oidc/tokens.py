@@ -1,6 +1,6 @@
-"""Strict verification of ID tokens (OIDC Core 1.0, 3.1.3.7) and logout tokens (OIDC Back-Channel
-Logout 1.0, 2.6), each as a list of named steps run in order; the first failing step names the
-reason that goes to the log.
+"""Strict verification of ID tokens (OIDC Core 1.0, 3.1.3.7, and 12.2 after a refresh) and logout
+tokens (OIDC Back-Channel Logout 1.0, 2.6), each as a list of named steps run in order; the first
+failing step names the reason that goes to the log.
 
 The JOSE header is checked before any key is looked up: only RS256 and ES256 are accepted (never
 ``none``, never an HMAC algorithm, which would let the IdP's *public* key act as a shared secret),
@@ -46,12 +46,23 @@ class Expectations:
 
 
 @dataclass(frozen=True)
+class OriginalSignIn:
+    """Claims of the sign-in's ID token that every refreshed ID token must repeat (OIDC Core 12.2)."""
+
+    sub: str
+    sid: str | None
+    auth_time: int | None
+    nonce: str
+
+
+@dataclass(frozen=True)
 class Context:
     expect: Expectations
     header: Mapping[str, Any]
     now: float
     nonce: str | None = None
     access_token: str | None = None
+    original: OriginalSignIn | None = None
 
 
 Step = tuple[str, Callable[[Claims, Context], None]]
@@ -184,6 +195,36 @@ def _at_hash(claims: Claims, ctx: Context) -> None:
         raise LoginRejected("at_hash", "at_hash does not match the access token")
 
 
+def _refreshed_nonce(claims: Claims, ctx: Context) -> None:
+    # Core 12.2: a refreshed ID token SHOULD NOT carry a nonce; if it does, it MUST be the original one.
+    if "nonce" not in claims:
+        return
+    original = ctx.original.nonce if ctx.original else ""
+    nonce = claims["nonce"]
+    if not original or not isinstance(nonce, str) or not hmac.compare_digest(nonce, original):
+        raise LoginRejected("nonce", "refreshed ID token carries a nonce other than the original")
+
+
+def _same_sub(claims: Claims, ctx: Context) -> None:
+    # Core 12.2: the sub MUST be the same as in the ID token of the original authentication.
+    if ctx.original is None or claims.get("sub") != ctx.original.sub:
+        raise LoginRejected("sub", "refreshed ID token names another subject")
+
+
+def _same_sid(claims: Claims, ctx: Context) -> None:
+    # Back-channel logout finds the session by sid: a refreshed token must not move it elsewhere.
+    if "sid" in claims and (ctx.original is None or claims["sid"] != ctx.original.sid):
+        raise LoginRejected("sid", "refreshed ID token names another IdP session")
+
+
+def _same_auth_time(claims: Claims, ctx: Context) -> None:
+    # Core 12.2: auth_time, when present, MUST be the time of the original authentication.
+    if "auth_time" not in claims:
+        return
+    if ctx.original is None or claims["auth_time"] != ctx.original.auth_time:
+        raise LoginRejected("auth_time", "refreshed ID token changes auth_time")
+
+
 def _events(claims: Claims, ctx: Context) -> None:
     # BCL 2.6 step 4: the events claim has the back-channel logout member, whose value is an object.
     events = claims.get("events")
@@ -223,6 +264,23 @@ ID_TOKEN_STEPS: tuple[Step, ...] = (
     ("at_hash", _at_hash),
 )
 
+#: The sign-in checks with two changes (OIDC Core 12.2): no nonce is expected, and what identifies
+#: the person and the sign-in must be exactly what the original ID token said.
+REFRESHED_ID_TOKEN_STEPS: tuple[Step, ...] = (
+    ("iss", _iss),
+    ("aud", _aud),
+    ("azp", _azp),
+    ("exp", _exp),
+    ("iat", _iat),
+    ("nonce", _refreshed_nonce),
+    ("sub", _sub),
+    ("same_sub", _same_sub),
+    ("sid", _sid),
+    ("same_sid", _same_sid),
+    ("auth_time", _same_auth_time),
+    ("at_hash", _at_hash),
+)
+
 LOGOUT_TOKEN_STEPS: tuple[Step, ...] = (
     ("iss", _iss),
     ("aud", _aud),
@@ -247,6 +305,18 @@ def verify_id_token(
     header, claims = verified_claims_of(token, keys, allowed_types=("jwt",))
     ctx = Context(expect=expect, header=header, now=expect.now(), nonce=nonce, access_token=access_token)
     run_steps(ID_TOKEN_STEPS, claims, ctx)
+    return claims
+
+
+def verify_refreshed_id_token(
+    token: str, keys: JwksCache, expect: Expectations, original: OriginalSignIn, access_token: str
+) -> Claims:
+    """The claims of a valid ID token from a refresh of the sign-in ``original`` described."""
+    header, claims = verified_claims_of(token, keys, allowed_types=("jwt",))
+    ctx = Context(
+        expect=expect, header=header, now=expect.now(), access_token=access_token, original=original
+    )
+    run_steps(REFRESHED_ID_TOKEN_STEPS, claims, ctx)
     return claims
 
 

@@ -31,6 +31,16 @@ class Loaded:
     last_seen_at: datetime
 
 
+@dataclass(frozen=True)
+class TokenGrant:
+    """The IdP's tokens of a session as stored: the refresh token sealed, the access token's times."""
+
+    key_id: str | None
+    sealed_refresh_token: bytes | None
+    obtained_at: datetime
+    access_expires_at: datetime
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
 
@@ -68,8 +78,11 @@ class SessionStore:
                 return None
             return Loaded(data=data, last_seen_at=row.last_seen_at)
 
-    def save(self, token: str | None, data: Mapping[str, Any]) -> str:
-        """Write ``data`` under ``token`` (a new token when None); returns the token."""
+    def save(self, token: str | None, data: Mapping[str, Any], grant: TokenGrant | None = None) -> str:
+        """Write ``data`` under ``token`` (a new token when None); returns the token.
+
+        ``grant`` is given once, at sign-in; afterwards only the refresh service writes those columns.
+        """
         token = token or new_token()
         key, now = token_hash(token), utcnow()
         signed_in = isinstance(data.get("sub"), str)
@@ -87,9 +100,16 @@ class SessionStore:
                     float(data.get("auth_time", now.timestamp())), tz=now.tzinfo
                 )
                 row.expires_at = auth_time + self.lifetime
+                if grant is not None:
+                    row.refresh_key_id = grant.key_id
+                    row.refresh_token_sealed = grant.sealed_refresh_token
+                    row.tokens_obtained_at = grant.obtained_at
+                    row.access_expires_at = grant.access_expires_at
+                    row.refresh_blocked_until = None
             else:
                 row.account_id, row.sub, row.sid = None, None, None
                 row.expires_at = now + self.anonymous_ttl
+                row.refresh_key_id, row.refresh_token_sealed = None, None
         return token
 
     def touch(self, token: str) -> None:

@@ -11,6 +11,8 @@ from flask import Blueprint, Response, jsonify, redirect, render_template, reque
 from werkzeug.wrappers.response import Response as BaseResponse
 
 from training_rp.errors import LoginRejected, ProviderUnavailable
+from training_rp.oidc.identity import VerifiedLogin
+from training_rp.oidc.options import LoginOptions, parse_login_options
 from training_rp.oidc.tokens import verify_logout_token
 from training_rp.services.accounts import AccountView
 from training_rp.services.signin import Outcome
@@ -24,10 +26,12 @@ bp = Blueprint("auth", __name__)
 
 @bp.get("/login")
 def login() -> BaseResponse:
+    """Start a sign-in; ``prompt=login`` or ``max_age`` ask the IdP to authenticate the person again."""
     target = safe_next(request.args.get("next"))
-    if current_account() is not None:
+    options = parse_login_options(request.args.to_dict(flat=False))
+    if current_account() is not None and options == LoginOptions():
         return redirect(target)
-    url = services().provider.start_login(session)
+    url = services().provider.start_login(session, options)
     session["login_next"] = target
     return redirect(url)
 
@@ -51,19 +55,33 @@ def callback() -> BaseResponse | tuple[str, int]:
     if decision.outcome is not Outcome.SIGNED_IN or decision.account is None:
         return render_template("auth/refused.html", outcome=decision.outcome.value), 403
     target = safe_next(session.get("login_next"))
-    _start_signed_in_session(decision.account, login.sub, login.sid, login.id_token)
+    _start_signed_in_session(decision.account, login)
     return redirect(target)
 
 
-def _start_signed_in_session(account: AccountView, sub: str, sid: str | None, id_token: str) -> None:
+def _start_signed_in_session(account: AccountView, login: VerifiedLogin) -> None:
     lang = session.get("lang")
     session.clear()
     if lang:
         session["lang"] = lang
-    session.update(account_id=account.id, sub=sub, sid=sid, id_token=id_token, auth_time=time.time())
+    session.update(
+        account_id=account.id,
+        sub=login.sub,
+        sid=login.sid,
+        id_token=login.id_token,
+        auth_time=time.time(),
+        # What every refreshed ID token must repeat (OIDC Core 12.2); the nonce is spent already.
+        idp_auth_time=login.auth_time,
+        nonce=login.nonce,
+    )
+    unit = login.acting_for
+    if unit is not None:
+        session["acting_for"] = unit.as_data()
     if isinstance(session, ServerSession):
         # A new session id at sign-in: a token planted before sign-in is worthless (session fixation).
         session.rotate = True
+        # The refresh token goes into its own sealed columns, never into the data or the cookie.
+        session.grant = services().grants.at_sign_in(login)
 
 
 @bp.post("/logout")

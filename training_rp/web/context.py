@@ -12,6 +12,7 @@ from training_rp.db import Database
 from training_rp.oidc.client import Provider
 from training_rp.oidc.state import LoginStateCache
 from training_rp.services.accounts import AccountService
+from training_rp.services.grants import GrantService
 from training_rp.services.sessions import SessionStore
 from training_rp.services.signin import SignInService
 
@@ -26,6 +27,7 @@ class Services:
     sessions: SessionStore
     login_states: LoginStateCache
     provider: Provider
+    grants: GrantService
 
 
 def services() -> Services:

@@ -8,6 +8,7 @@ from werkzeug.wrappers.response import Response as BaseResponse
 from training_rp.errors import N_
 from training_rp.models import Role
 from training_rp.web.context import services
+from training_rp.web.grants import acting_for
 from training_rp.web.guards import current_account, login_required, safe_next, signed_in
 
 bp = Blueprint("pages", __name__)
@@ -22,7 +23,9 @@ SECTIONS = {
 
 @bp.get("/")
 def home() -> str:
-    return render_template("pages/home.html", account=current_account(), sections=SECTIONS)
+    return render_template(
+        "pages/home.html", account=current_account(), acting=acting_for(), sections=SECTIONS
+    )
 
 
 @bp.get("/<any(projects, matchmaking, exams):section>")

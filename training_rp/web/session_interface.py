@@ -1,7 +1,8 @@
 """Flask sessions kept in this app's database (see :mod:`training_rp.services.sessions`).
 
 Besides the usual dict, a session has two flags a view may set: ``rotate`` (a new token at
-sign-in, against session fixation) and ``destroy`` (remove the row and the cookie at logout).
+sign-in, against session fixation) and ``destroy`` (remove the row and the cookie at logout), and
+``grant``: the IdP's tokens of a sign-in, written with the new row and never into the cookie.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from werkzeug.datastructures import CallbackDict
 
 from training_rp.db import utcnow
 from training_rp.errors import RpError
-from training_rp.services.sessions import TOUCH_AFTER, SessionStore
+from training_rp.services.sessions import TOUCH_AFTER, SessionStore, TokenGrant
 
 
 class ServerSession(CallbackDict[str, Any], SessionMixin):
@@ -30,6 +31,8 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
         self.modified = False
         self.rotate = False
         self.destroy = False
+        #: Set at sign-in only; later refreshes update the row through the grant service.
+        self.grant: TokenGrant | None = None
         #: Set when the store could not be read; :func:`raise_if_unavailable` turns it into a 503 page.
         self.failure: RpError | None = None
 
@@ -75,7 +78,7 @@ class ServerSessionInterface(SessionInterface):
             if not session:
                 return
             fresh = session.token is None
-            session.token = self.store.save(session.token, dict(session))
+            session.token = self.store.save(session.token, dict(session), grant=session.grant)
             if fresh:
                 response.set_cookie(
                     self.cookie_name,

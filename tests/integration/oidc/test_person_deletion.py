@@ -35,7 +35,9 @@ def test_delete_person(signed_in: FlaskClient, rp: str, person: Person, services
     bearer = {"Authorization": "Bearer " + tokens["access_token"]}
     assert signed_in.get("/userinfo", headers=bearer).status_code == 401
     refreshed = signed_in.post(
-        "/token", data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}, headers=basic()
+        "/token",
+        data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+        headers=basic(),
     )
     assert refreshed.get_json()["error"] == "invalid_grant"
     with pytest.raises(NotFound):
