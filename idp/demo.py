@@ -90,6 +90,5 @@ def _seed_unit(db: Database, demo: DemoSettings) -> list[str]:
     permissions = PermissionService(db)
     admin = Actor(user_id=unit.admin_user_id, ip=None, request_id="demo-seed")
     permissions.approve(CONSOLE_ACTOR, permissions.apply(admin, "training", "演示").id)
-    return [
-        f"unit {demo.unit_name} ({demo.unit_credit_code}): 法人登录 {demo.unit_admin} / {demo.unit_admin_password}"
-    ]
+    login = f"法人登录 {demo.unit_admin} / {demo.unit_admin_password}"
+    return [f"unit {demo.unit_name} ({demo.unit_credit_code}): {login}"]
