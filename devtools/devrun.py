@@ -83,7 +83,8 @@ def main() -> int:
         print("Demo data:")
         for line in seeded.strip().splitlines():
             print("  " + line)
-        print("  demo users: demo / Training2026go, reviewer / Check2026pass; unit (法人登录): demounit / Unit2026seal")
+        print("  demo users: demo / Training2026go, reviewer / Check2026pass")
+        print("  unit (法人登录): demounit / Unit2026seal")
         print("  training client: client_id training, secret dev-training-secret")
         print("Press Ctrl+C to stop.")
         print("=" * 72, flush=True)
