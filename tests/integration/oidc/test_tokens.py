@@ -246,8 +246,9 @@ def test_userinfo_refuses_forged_and_downgraded_tokens(signed_in: FlaskClient, r
     assert "Bearer" in signed_in.get(bearer).headers["WWW-Authenticate"]
 
 
-def test_ending_all_sessions_of_a_person_revokes_their_tokens(idp_app: Flask, signed_in: FlaskClient, rp: str,
-                                                              person: Any) -> None:
+def test_ending_all_sessions_of_a_person_revokes_their_tokens(
+    idp_app: Flask, signed_in: FlaskClient, rp: str, person: Any
+) -> None:
     from idp.web import session as sso
 
     tokens = _tokens(signed_in)
