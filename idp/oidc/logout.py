@@ -71,13 +71,19 @@ def deliver(issuer: TokenIssuer, client: OAuthClient, user_id: str, sid: str | N
 
 
 def notify_async(
-    issuer: TokenIssuer, clients: Iterable[OAuthClient], user_id: str, sid: str | None
+    issuer: TokenIssuer, clients: Iterable[OAuthClient], user_id: str, sids: list[str]
 ) -> threading.Thread:
+    """Deliver one logout token per client and session id in the background.
+
+    A browser session that re-authenticated carries its earlier ids: a relying party that signed
+    in under one of them only knows that one, and one that does not know an id ends nothing.
+    """
     targets = [c for c in clients if c.backchannel_logout_uri]
 
     def run() -> None:
         for client in targets:
-            deliver(issuer, client, user_id, sid)
+            for sid in sids:
+                deliver(issuer, client, user_id, sid)
 
     thread = threading.Thread(target=run, name="backchannel-logout", daemon=True)
     thread.start()

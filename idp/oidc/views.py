@@ -450,10 +450,11 @@ def _logout(ctx: OIDCContext, current: sso.SSOSession) -> list[str]:
     if ended is None:
         return []
     clients = [c for c in (ctx.client(cid) for cid in ended.clients) if c is not None]
-    for family in ctx.issuer.families_for_session(ended.sid):
-        if "offline_access" not in family.scope.split():
-            ctx.issuer.revoke_family(family.id, "logout")
-    notify_async(ctx.issuer, clients, ended.user_id, ended.sid)
+    for sid in ended.all_sids:
+        for family in ctx.issuer.families_for_session(sid):
+            if "offline_access" not in family.scope.split():
+                ctx.issuer.revoke_family(family.id, "logout")
+    notify_async(ctx.issuer, clients, ended.user_id, ended.all_sids)
     current_app.logger.info("sso session ended", extra={"clients": len(clients)})
     return [
         add_params_to_uri(c.frontchannel_logout_uri, {"iss": ctx.settings.issuer, "sid": ended.sid})

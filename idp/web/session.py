@@ -38,6 +38,7 @@ COOKIE_PATTERN = re.compile(r"[A-Za-z0-9_-]{43}")
 #: never more than a quarter of the idle timeout, so an active session cannot time out.
 REFRESH_EVERY = 60
 MAX_CLIENTS = 200
+MAX_PREVIOUS_SIDS = 10
 
 _UNSET = object()
 
@@ -57,6 +58,13 @@ class SSOSession:
     last_seen: int = 0
     #: When this session id was issued, nanoseconds since the epoch (compared with end marks).
     issued_ns: int = 0
+    #: Earlier ids of this browser's session of the same person (re-authentication rotates the
+    #: id): relying parties that signed in under them still hold those ``sid`` values.
+    previous_sids: list[str] = field(default_factory=list)
+
+    @property
+    def all_sids(self) -> list[str]:
+        return [self.sid, *self.previous_sids]
 
 
 def cookie_name() -> str:
@@ -106,6 +114,7 @@ def _load(sid: str) -> SSOSession | None:
             clients=[str(c) for c in data.get("clients", [])],
             last_seen=int(data.get("last_seen", 0)),
             issued_ns=int(data.get("issued_ns", 0)),
+            previous_sids=[str(x) for x in data.get("previous_sids", [])],
         )
     except (ValueError, KeyError, TypeError):
         # An unreadable entry is no session; it will expire by itself.
@@ -121,7 +130,9 @@ def start_session(user_id: str, amr: list[str]) -> SSOSession:
     previous = current_session()
     now = int(time.time())
     cookie_value = secrets.token_urlsafe(32)
-    carried = previous.clients if previous is not None and previous.user_id == user_id else []
+    same_person = previous is not None and previous.user_id == user_id
+    carried = previous.clients if previous is not None and same_person else []
+    earlier = previous.all_sids[:MAX_PREVIOUS_SIDS] if previous is not None and same_person else []
     session = SSOSession(
         sid=session_id_for(cookie_value),
         user_id=user_id,
@@ -131,6 +142,7 @@ def start_session(user_id: str, amr: list[str]) -> SSOSession:
         clients=list(carried),
         last_seen=now,
         issued_ns=time.time_ns(),
+        previous_sids=earlier,
     )
     if previous is not None:
         services().store.delete(_key(previous.sid))

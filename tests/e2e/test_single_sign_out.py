@@ -108,14 +108,6 @@ def notified(rp: RelyingParty, before: int) -> Callable[[], bool]:
     return lambda: len(backchannel_logouts(rp)) > before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "IdP: re-authentication (prompt=login / max_age) starts an SSO session with a new sid; the "
-        "clients are carried over, but logout tokens and refresh-family revocation use only the new "
-        "sid, so the subsystem signed in under the old sid keeps its session"
-    ),
-)
 def test_logout_after_re_authentication_at_one_subsystem_still_reaches_the_other(
     platform: Platform, new_page: Callable[[], Any]
 ) -> None:

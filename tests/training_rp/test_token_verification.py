@@ -77,7 +77,7 @@ def test_a_valid_id_token_passes(key: SigningKey) -> None:
         ({"exp": "tomorrow"}, "exp"),
         ({"exp": True}, "exp"),
         ({"iat": int(time.time()) + 3600}, "iat"),
-        ({"iat": int(time.time()) - 86400, "exp": int(time.time()) + 60}, "iat"),
+        ({"iat": int(time.time()) - 86400, "exp": int(time.time()) + 10 * 365 * 86400}, "iat"),
         ({"iat": None}, "iat"),
         ({"nonce": "n-2"}, "nonce"),
         ({"nonce": None}, "nonce"),
