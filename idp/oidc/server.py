@@ -12,7 +12,9 @@ from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
+from sqlalchemy import select
 
+from idp.accounts.models import User
 from idp.config import Settings
 from idp.db import Database
 from idp.oidc import acting
@@ -76,10 +78,14 @@ class OIDCContext:
         return None
 
     def user_active(self, user_id: str) -> bool:
-        return self.load_user_claims(user_id) is not None
+        with self.db.transaction() as session:
+            disabled = session.scalar(select(User.disabled).where(User.id == user_id))
+        return disabled is False
 
-    def user_claims_for(self, user_id: str, scope: str, client: OAuthClient) -> dict[str, Any]:
-        claims = self.load_user_claims(user_id) or {}
+    def user_claims_for(
+        self, user_id: str, scope: str, client: OAuthClient, loaded: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        claims = loaded if loaded is not None else (self.load_user_claims(user_id) or {})
         return release(claims, scope, client.allow_idcard)
 
     def issue(
@@ -100,10 +106,15 @@ class OIDCContext:
             "scope": granted_scope or "",
         }
         if ctx is not None:
+            wants_refresh = include_refresh_token and client.check_grant_type("refresh_token")
             if grant_type == "authorization_code":
-                self.issuer.open_family(record, ctx)
-            if include_refresh_token and client.check_grant_type("refresh_token"):
-                token["refresh_token"] = self.issuer.new_refresh_token(ctx.family_id)
+                refresh_token = self.issuer.open_family(record, ctx, wants_refresh)
+            elif wants_refresh:
+                refresh_token = self.issuer.new_refresh_token(ctx.family_id)
+            else:
+                refresh_token = None
+            if refresh_token:
+                token["refresh_token"] = refresh_token
             if ctx.user_id and "openid" in ctx.scope.split():
                 claims = self.user_claims_for(ctx.user_id, ctx.scope, record)
                 if grant_type == "refresh_token":
@@ -158,16 +169,12 @@ def _present(ctx: OIDCContext, token_string: str, hint: str | None) -> Presented
     if not isinstance(token_string, str) or not token_string or len(token_string) > 8192:
         return None
     if hint != "refresh_token" and token_string.count(".") == 2:
+        # Expired, revoked or foreign tokens read as inactive (RFC 7662 §2.2) and need no owner check.
         try:
-            claims = ctx.issuer.decode(token_string, expect_typ="at+jwt", verify_exp=False)
+            claims = ctx.issuer.validate_access_token(token_string).claims
         except TokenError:
             return None
-        active = True
-        try:
-            ctx.issuer.validate_access_token(token_string)
-        except TokenError:
-            active = False
-        return PresentedToken("access_token", token_string, str(claims.get("client_id")), claims, active)
+        return PresentedToken("access_token", token_string, str(claims.get("client_id")), claims, True)
     # Refresh tokens are opaque: look them up by their keyed hash.
     from idp.db import utcnow
     from idp.oidc.models import RefreshToken, TokenFamily

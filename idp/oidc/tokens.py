@@ -149,7 +149,14 @@ class TokenIssuer:
     def rt_hash(self, token: str) -> str:
         return hmac.new(self._rt_key, token.encode(), hashlib.sha256).hexdigest()
 
-    def open_family(self, client: OAuthClient, ctx: FamilyContext) -> None:
+    def open_family(self, client: OAuthClient, ctx: FamilyContext, with_refresh_token: bool) -> str | None:
+        """Record the family of a new authorization and, if asked, its first refresh token.
+
+        One transaction. A replay of the code that races this call has already marked the family
+        revoked in the store; the family is then born revoked.
+        """
+        token = secrets.token_urlsafe(32) if with_refresh_token else None
+        replayed = self.store.get(flow_key("revoked-family", ctx.family_id)) is not None
         with self.db.transaction() as session:
             if session.get(TokenFamily, ctx.family_id) is None:
                 session.add(
@@ -161,19 +168,26 @@ class TokenIssuer:
                         sid=ctx.sid,
                         auth_time=ctx.auth_time,
                         context_json=json.dumps({"amr": ctx.amr, "nonce": ctx.nonce, "extra": ctx.extra}),
+                        revoked_at=utcnow() if replayed else None,
+                        revoke_reason="code_replay" if replayed else None,
                     )
                 )
+                session.flush()
+            if token is not None:
+                session.add(self._refresh_row(token, ctx.family_id))
+        return token
+
+    def _refresh_row(self, token: str, family_id: str) -> RefreshToken:
+        return RefreshToken(
+            token_hash=self.rt_hash(token),
+            family_id=family_id,
+            expires_at=utcnow() + timedelta(seconds=self.settings.refresh_token_ttl),
+        )
 
     def new_refresh_token(self, family_id: str) -> str:
         token = secrets.token_urlsafe(32)
         with self.db.transaction() as session:
-            session.add(
-                RefreshToken(
-                    token_hash=self.rt_hash(token),
-                    family_id=family_id,
-                    expires_at=utcnow() + timedelta(seconds=self.settings.refresh_token_ttl),
-                )
-            )
+            session.add(self._refresh_row(token, family_id))
         return token
 
     def redeem_refresh_token(self, token: str, client_id: str) -> FamilyContext | None:

@@ -28,11 +28,16 @@ class ClaimLoader:
 
     def __call__(self, user_id: str) -> dict[str, Any] | None:
         with self.db.transaction() as session:
-            user = session.get(User, user_id)
-            if user is None or user.disabled:
+            # One round trip for the person, their profile and their proof of identity.
+            row = session.execute(
+                select(User, PersonProfile, VerifiedIdentity)
+                .outerjoin(PersonProfile, PersonProfile.user_id == User.id)
+                .outerjoin(VerifiedIdentity, VerifiedIdentity.user_id == User.id)
+                .where(User.id == user_id)
+            ).first()
+            if row is None or row[0].disabled:
                 return None
-            profile = session.get(PersonProfile, user_id)
-            proof = session.scalar(select(VerifiedIdentity).where(VerifiedIdentity.user_id == user_id))
+            user, profile, proof = row
             process = None
             if proof is not None:
                 process = session.scalar(

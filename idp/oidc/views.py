@@ -361,7 +361,7 @@ def userinfo() -> Response:
     claims = ctx.load_user_claims(at.user_id)
     if client is None or claims is None:
         return _bearer_error("invalid_token", "the token's subject or client no longer exists", 401)
-    body = {"sub": at.user_id, **ctx.user_claims_for(at.user_id, at.scope, client)}
+    body = {"sub": at.user_id, **ctx.user_claims_for(at.user_id, at.scope, client, loaded=claims)}
     unit = ctx.acting_claim(at.claims)
     if unit is not None:
         body["acting_for"] = unit
