@@ -7,7 +7,7 @@
 #
 # Usage: bench/run.sh [seconds_per_case=5] [wrk_threads=2] [wrk_connections=32]
 # Environment:
-#   BENCH_SERVER_THREADS  gunicorn threads per worker; 1 = sync worker, more = gthread (default 4, the
+#   BENCH_SERVER_THREADS  gunicorn threads per worker; 1 = sync worker, more = gthread (default 2, the
 #                         fastest setting measured, see bench/RESULTS.md)
 #   BENCH_SWEEP           space-separated thread counts to run one after another, e.g. "1 2 4 8"
 #   BENCH_PG_URL          PostgreSQL server for the scratch database
@@ -16,22 +16,26 @@
 #   BENCH_SEED_RATE       refresh tokens and codes seeded per second of a case (default 3000); the
 #                         one-each cases report when they ran out
 #   BENCH_PORT            port of the IdP (default: a free one)
+#   BENCH_WAIT_IDLE       before each server setting, wait (up to 5 min) until the CPUs are this
+#                         many percent idle (bench/wait_idle.sh); default 0, do not wait
 set -euo pipefail
 
 DUR="${1:-5}"; T="${2:-2}"; C="${3:-32}"
 for n in "$DUR" "$T" "$C"; do
   [[ "$n" =~ ^[1-9][0-9]{0,3}$ ]] || { echo "bench: arguments are whole numbers: seconds threads connections" >&2; exit 2; }
 done
-DEFAULT_THREADS=4  # the fastest setting measured on 2 cores, see bench/RESULTS.md
+DEFAULT_THREADS=2  # the fastest setting measured on 2 cores, see bench/RESULTS.md
 SERVER_THREADS="${BENCH_SERVER_THREADS:-$DEFAULT_THREADS}"
 SWEEP="${BENCH_SWEEP:-$SERVER_THREADS}"
 for n in $SWEEP; do
-  [[ "$n" =~ ^[1-9][0-9]?$ ]] || { echo "bench: server thread counts are 1-64, got '$n'" >&2; exit 2; }
+  [[ "$n" =~ ^[1-9][0-9]?$ && "$n" -le 64 ]] || { echo "bench: server thread counts are 1-64, got '$n'" >&2; exit 2; }
 done
 PG_URL="${BENCH_PG_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/postgres}"
 REDIS_URL="${BENCH_REDIS_URL:-redis://127.0.0.1:6379/14}"
 SEED_RATE="${BENCH_SEED_RATE:-3000}"
 [[ "$SEED_RATE" =~ ^[1-9][0-9]{0,5}$ ]] || { echo "bench: BENCH_SEED_RATE must be a whole number" >&2; exit 2; }
+WAIT_IDLE="${BENCH_WAIT_IDLE:-0}"
+[[ "$WAIT_IDLE" =~ ^[0-9]{1,3}$ && "$WAIT_IDLE" -le 100 ]] || { echo "bench: BENCH_WAIT_IDLE is a percentage" >&2; exit 2; }
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"; HERE="$ROOT/bench"
 cd "$ROOT"
@@ -44,6 +48,7 @@ else IDP=("$PY" -c 'import sys; from idp.cli import main; sys.exit(main())'); fi
 # ---- prerequisites ---------------------------------------------------------------------------
 command -v wrk >/dev/null || { echo "bench: wrk missing: apt-get install -y wrk" >&2; exit 1; }
 command -v curl >/dev/null || { echo "bench: curl missing: apt-get install -y curl" >&2; exit 1; }
+command -v setsid >/dev/null || { echo "bench: setsid missing: apt-get install -y util-linux" >&2; exit 1; }
 [ -n "$PY" ] || { echo "bench: python3 missing; run 'make install' first" >&2; exit 1; }
 "$PY" -c 'import idp.app, psycopg, redis, gunicorn' 2>/dev/null \
   || { echo "bench: the IdP's Python dependencies are missing (with psycopg); run 'make install'" >&2; exit 1; }
@@ -180,6 +185,9 @@ SWEEP_TEXT=""; for n in $SWEEP; do SWEEP_TEXT="${SWEEP_TEXT:+$SWEEP_TEXT, then }
 first=1
 for threads in $SWEEP; do
   mode=$([ "$threads" = 1 ] && echo sync || echo "gthread$threads")
+  if [ "$WAIT_IDLE" -gt 0 ]; then
+    echo "$mode $(bash "$HERE/wait_idle.sh" "$WAIT_IDLE" 300 2>&1 >/dev/null)" >>"$tmp/idle"
+  fi
   start_server "$threads"
   if [ -n "$first" ]; then
     seed person --out "$tmp/access_token"
@@ -205,6 +213,7 @@ for threads in $SWEEP; do
   grep -E "Traceback|ERROR|CRITICAL" "$tmp/server-$threads.log" | head -3 || true
 done
 sed 's/^/# /' "$tmp/usage"
+[ -f "$tmp/idle" ] && sed 's/^/# /' "$tmp/idle"
 echo "# refresh and code: $SEED_COUNT seeded per case (one refresh-token family / one S256 code each)"
 echo "# modes: sync = --threads 1 (gunicorn sync worker), gthreadN = --threads N (gthread worker); 2 workers each; default --threads $(describe "$DEFAULT_THREADS"), BENCH_SERVER_THREADS overrides"
 echo "# PostgreSQL $("$PY" "$HERE/scratch.py" version "$PG_URL" "$REDIS_URL"), issuer $BASE, IDP_CAPTCHA=off, IDP_CODE_TTL=$CODE_TTL, other IDP_* at defaults"
